@@ -1,0 +1,1 @@
+"""OneGrid app package."""

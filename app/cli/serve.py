@@ -1,0 +1,45 @@
+"""``onegrid serve``: the dashboard behind gunicorn (or Flask's server with --dev)."""
+
+from __future__ import annotations
+
+import argparse
+
+from geodata.settings import get_settings
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("serve", help="serve the dashboard")
+    p.add_argument("--host", help="bind address (default ONEGRID_HOST or 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (default ONEGRID_PORT or 8050)")
+    p.add_argument("--dev", action="store_true", help="Flask development server with reload and debug")
+    p.set_defaults(func=cmd_serve)
+
+
+def cmd_serve(args) -> int:
+    settings = get_settings()
+    host = args.host or settings.host
+    port = args.port or settings.port
+    print(f"OneGrid dashboard on http://{host}:{port}/")
+    if args.dev:
+        from app.factory import create_app
+
+        create_app().run(host=host, port=port, debug=True)
+        return 0
+    from gunicorn.app.base import BaseApplication
+
+    class _Server(BaseApplication):
+        def load_config(self):
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", settings.workers)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("threads", 8)
+            self.cfg.set("timeout", 120)
+            self.cfg.set("accesslog", None)
+
+        def load(self):
+            from app.factory import create_app
+
+            return create_app().server
+
+    _Server().run()
+    return 0

@@ -1,0 +1,1 @@
+"""OneGrid geodata package."""

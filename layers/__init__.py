@@ -1,0 +1,1 @@
+"""OneGrid layers package."""
