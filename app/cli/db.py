@@ -8,6 +8,7 @@ from geodata import migrate as migrations
 from geodata.cluster import LocalCluster
 from geodata.db import connect, database_dsn, describe_dsn
 from geodata.errors import InvalidInput
+from geodata.inventory import fetch_postgis_version, fetch_table_counts
 from geodata.settings import get_settings
 
 
@@ -56,16 +57,14 @@ def cmd_status(args) -> int:
         if not running:
             return 1
     with connect() as conn:
-        version = conn.execute("SELECT postgis_full_version()").fetchone()[0].split(" ")[0:2]
+        version = fetch_postgis_version(conn)
         done = migrations.applied(conn)
         pending = [m.version for m in migrations.available() if m.version not in done]
         print(f"database: {describe_dsn(database_dsn())}")
-        print(f"postgis: {' '.join(version)}")
+        print(f"postgis: {version}")
         print(f"migrations: {len(done)} applied, {len(pending)} pending")
-        if done:
-            for table in ("admin_area", "grid", "address", "facility", "road"):
-                n = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608 - fixed names
-                print(f"  {table}: {n}")
+        for table, n in fetch_table_counts(conn).items():
+            print(f"  {table}: {n}")
     return 0
 
 
