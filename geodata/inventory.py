@@ -20,3 +20,20 @@ def fetch_table_counts(conn: psycopg.Connection) -> dict[str, int]:
             query = sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))
             counts[table] = conn.execute(query).fetchone()[0]
     return counts
+
+
+def fetch_sample_points(conn: psycopg.Connection, n: int, seed: float = 0.42) -> list[tuple[float, float]]:
+    """``n`` address locations (lon, lat) drawn at random but repeatably (for benchmarks)."""
+    conn.execute("SELECT setseed(%s)", (seed,))
+    rows = conn.execute("SELECT ST_X(geom), ST_Y(geom) FROM address ORDER BY random() LIMIT %s", (n,))
+    return [(x, y) for x, y in rows]
+
+
+def fetch_whole_table_geojson(conn: psycopg.Connection, table: str) -> str:
+    """Every row of ``table`` as one GeoJSON FeatureCollection: what a naive map layer would send."""
+    if table not in TABLES:
+        raise ValueError(f"unknown table {table!r}")
+    query = sql.SQL(
+        "SELECT json_build_object('type', 'FeatureCollection', 'features', json_agg(ST_AsGeoJSON(t.*)::json))::text "
+        "FROM {} t").format(sql.Identifier(table))
+    return conn.execute(query).fetchone()[0]
