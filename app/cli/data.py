@@ -1,0 +1,57 @@
+"""``onegrid import LAYER PATH …`` and ``onegrid export LAYER PATH …``."""
+
+from __future__ import annotations
+
+import argparse
+
+from geodata.io.columns import LAYER_TABLES, parse_map
+from geodata.io.export import export_layer
+from geodata.io.importer import import_file
+
+LAYERS = list(LAYER_TABLES)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    imp = sub.add_parser(
+        "import", help="import a layer from GeoJSON, GeoPackage, Shapefile (.shp/.zip), FlatGeobuf or CSV",
+        description="Import a file into one layer, all or nothing: any bad line or feature rejects the "
+                    "whole file and leaves the database unchanged.")
+    imp.add_argument("layer", choices=LAYERS, help="which layer the file holds")
+    imp.add_argument("path", help="the file (.geojson .json .gpkg .shp .zip .fgb .csv)")
+    imp.add_argument("--crs", help="CRS of the coordinates when the file does not declare one, e.g. EPSG:3857 "
+                                   "(must agree with the file's CRS when it declares one)")
+    imp.add_argument("--map", action="append", default=[], metavar="SRC=DST",
+                     help="use file column SRC as OneGrid column DST (repeatable); DST may also be "
+                          "lon, lat, x, y or wkt for CSV")
+    imp.add_argument("--layer", dest="source_layer", metavar="NAME",
+                     help="layer inside a GeoPackage (or .shp inside a zip) holding several")
+    imp.add_argument("--dry-run", action="store_true", help="check everything, write nothing")
+    imp.add_argument("--allow-outside", action="store_true",
+                     help="keep points outside every community (stored without community/grid)")
+    imp.set_defaults(func=cmd_import)
+
+    exp = sub.add_parser("export", help="export a layer to GeoJSON, GPKG, CSV, FlatGeobuf or zipped Shapefile",
+                         description="The format follows the extension: .geojson/.json, .gpkg, .csv "
+                                     "(lon/lat or WKT), .fgb, .zip/.shp.zip (zipped Shapefile).")
+    exp.add_argument("layer", choices=LAYERS, help="which layer to export")
+    exp.add_argument("path", help="output file; its extension picks the format")
+    exp.add_argument("--bbox", metavar="MINLON,MINLAT,MAXLON,MAXLAT",
+                     help="only features meeting this box (EPSG:4326 degrees)")
+    exp.add_argument("--community", metavar="CODE", help="only this community's features")
+    exp.set_defaults(func=cmd_export)
+
+
+def cmd_import(args) -> int:
+    report = import_file(args.layer, args.path, crs=args.crs, layer=args.source_layer,
+                         mapping=parse_map(args.map), dry_run=args.dry_run,
+                         allow_outside=args.allow_outside, progress=True)
+    for line in report.lines()[1:]:
+        print(line)
+    print(report.lines()[0])
+    return 0
+
+
+def cmd_export(args) -> int:
+    report = export_layer(args.layer, args.path, bbox=args.bbox, community=args.community)
+    print(report.line())
+    return 0
