@@ -1,1 +1,16 @@
-"""OneGrid callbacks package."""
+"""Dash callbacks: thin — parse inputs, one call into ``layers``, return props.
+
+Callback modules never import the app (or ``app.ids``): the app factory passes its ids
+module to :func:`register`, which registers every callback with ``dash.callback`` for the
+app being built.
+"""
+
+from __future__ import annotations
+
+from callbacks import detail, search, theme, viewport
+
+
+def register(ids) -> None:
+    """Register all dashboard callbacks against the component ids in ``ids``."""
+    for module in (viewport, detail, search, theme):
+        module.register(ids)

@@ -1,0 +1,59 @@
+"""The Dash application: multi-page, assets served locally, callbacks wired, ``/healthz``.
+
+``create_app()`` builds a fresh app each call (callbacks are registered per app, not at import
+time), so tests and gunicorn workers each get a complete one.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import dash
+from flask import jsonify
+
+import callbacks
+from app import ids
+from app.i18n import strings
+from geodata.db import pooled
+from geodata.errors import OneGridError
+from geodata.maps import fetch_status
+from geodata.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+APP_DIR = Path(__file__).resolve().parent
+ASSETS_DIR = APP_DIR.parent / "assets"
+
+
+def _healthz():
+    """Database status as JSON: 200 when the database answers, 503 with the reason when not."""
+    try:
+        with pooled() as conn:
+            status = fetch_status(conn)
+    except OneGridError as exc:
+        return jsonify({"status": "degraded", "database": "down", "message": exc.message}), 503
+    return jsonify({"status": "ok", "database": "up", **status}), 200
+
+
+def create_app() -> dash.Dash:
+    """A new OneGrid dashboard (Dash app; its Flask server is ``app.server``).
+
+    Everything is served from this process (``serve_locally``: Dash, React, Leaflet CSS/JS
+    from the installed packages, CSS/JS from ``assets/``); nothing is fetched from a CDN.
+    """
+    settings = get_settings()
+    app = dash.Dash(
+        __name__,
+        use_pages=True,
+        pages_folder=str(APP_DIR / "pages"),
+        assets_folder=str(ASSETS_DIR),
+        serve_locally=True,
+        title=strings(settings.lang)["product"],
+        update_title=None,
+        suppress_callback_exceptions=True,
+        meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
+    )
+    app.server.add_url_rule("/healthz", "healthz", _healthz)
+    callbacks.register(ids)
+    return app

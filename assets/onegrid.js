@@ -1,0 +1,75 @@
+/* OneGrid map functions for dash-leaflet functional props, under one namespace.
+ * Colours come from CSS classes (see onegrid.css), so switching the theme restyles
+ * the map without re-sending any data. Coordinates from the server are GeoJSON lon/lat. */
+window.onegrid = Object.assign({}, window.onegrid, {
+    map: {
+        districtStyle: function () {
+            return {className: "og-district-fill", weight: 0, fillOpacity: 1};
+        },
+        roadStyle: function (feature) {
+            return {className: "og-road og-road-" + feature.properties.kind, fill: false};
+        },
+        outlineStyle: function (feature, context) {
+            var fill = !!(context && context.hideout && context.hideout.fill);
+            var level = feature.properties.level;
+            // Without the grid layer the areas themselves take clicks; with it, only their edges.
+            return {className: "og-outline og-outline-" + level, fill: fill, fillOpacity: 0};
+        },
+        areaLabel: function (feature, layer) {
+            var p = feature.properties;
+            if (p.label) {
+                layer.bindTooltip(p.label, {permanent: true, direction: "center",
+                                            className: "og-label og-label-" + p.level});
+            } else {
+                layer.bindTooltip(p.name + " · " + p.code, {sticky: true, className: "og-tip"});
+            }
+        },
+        gridStyle: function (feature) {
+            return {className: "og-grid", fillColor: feature.properties.color, weight: 0.8, fillOpacity: 0.55};
+        },
+        gridLabel: function (feature, layer) {
+            var p = feature.properties;
+            layer.bindTooltip(p.name + " · " + p.code + "<br>" + p.value, {sticky: true, className: "og-tip"});
+        },
+        cellStyle: function (feature) {
+            return {className: "og-cell og-cell-" + feature.properties.level, weight: 0.6, fillOpacity: 0.7};
+        },
+        cellTooltip: function (feature, layer) {
+            layer.bindTooltip(String(feature.properties.n), {sticky: true, className: "og-tip"});
+        },
+        addressPoint: function (feature, latlng) {
+            return L.circleMarker(latlng, {radius: 4, className: "og-address-point", weight: 1, fillOpacity: 0.9});
+        },
+        addressCluster: function (feature, latlng) {
+            var n = feature.properties.point_count;
+            var size = n < 10 ? 28 : n < 100 ? 34 : 42;
+            var icon = L.divIcon({
+                html: "<div><span>" + feature.properties.point_count_abbreviated + "</span></div>",
+                className: "og-cluster", iconSize: L.point(size, size)
+            });
+            return L.marker(latlng, {icon: icon});
+        },
+        facilityMarker: function (feature, latlng) {
+            var p = feature.properties;
+            if (p.small) {
+                return L.circleMarker(latlng, {radius: 4, color: "#0b1220", weight: 1, fillColor: p.color,
+                                               fillOpacity: 1, className: "og-facility-dot"});
+            }
+            var icon = L.divIcon({
+                html: "<i style=\"background:" + p.color + "\">" + p.glyph + "</i>",
+                className: "og-facility", iconSize: L.point(24, 24), iconAnchor: L.point(12, 12)
+            });
+            return L.marker(latlng, {icon: icon, title: p.name});
+        }
+    }
+});
+
+window.dash_clientside = Object.assign({}, window.dash_clientside);
+window.dash_clientside.onegrid = {
+    toggleTheme: function (n, cls) {
+        if (!n) { return window.dash_clientside.no_update; }
+        return cls.indexOf("og-theme-dark") >= 0
+            ? cls.replace("og-theme-dark", "og-theme-light")
+            : cls.replace("og-theme-light", "og-theme-dark");
+    }
+};

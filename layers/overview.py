@@ -1,0 +1,20 @@
+"""What the page needs before any viewport: where the district is, its name, facility kinds."""
+
+from __future__ import annotations
+
+from geodata import maps
+from geodata.db import pooled
+from layers.facilities import build_kinds
+
+
+def build_overview(lang: str) -> dict:
+    """``bounds`` (Leaflet [[south, west], [north, east]] of the data, or None when empty),
+    ``district_name`` and ``kinds`` (see :func:`layers.facilities.build_kinds`)."""
+    with pooled() as conn:
+        extent = maps.fetch_extent(conn)
+        kinds = build_kinds(conn, lang)
+    bounds = None
+    if extent.bbox is not None:
+        b = extent.bbox
+        bounds = [[b.minlat, b.minlon], [b.maxlat, b.maxlon]]
+    return {"bounds": bounds, "district_name": extent.district_name, "kinds": kinds}
