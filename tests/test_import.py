@@ -152,6 +152,18 @@ def test_gpkg_with_several_layers_needs_layer(district, tmp_path):
     assert import_file("addresses", path, layer="second").written == 1
 
 
+def test_3d_multipoints_and_gbk_shapefile_without_cpg(district, tmp_path):
+    pts = gpd.GeoDataFrame({"地址": ["宝山路1号"]}, geometry=[shapely.MultiPoint([(121.01, 31.01, 5.0)])], crs=4326)
+    pts.to_file(tmp_path / "z.gpkg")
+    assert import_file("addresses", tmp_path / "z.gpkg").written == 1
+    pts.to_file(tmp_path / "gbk.shp", encoding="GBK")
+    (tmp_path / "gbk.cpg").unlink(missing_ok=True)
+    import_file("addresses", tmp_path / "gbk.shp", encoding="GBK", mapping={"地址": "full_text"})
+    with district.connect() as conn:
+        rows = conn.execute("SELECT full_text, ST_AsText(geom) FROM address").fetchall()
+    assert rows == [("宝山路1号", "POINT(121.01 31.01)")] * 2
+
+
 # -- CRS -------------------------------------------------------------------------------------
 def test_csv_xy_in_web_mercator_is_reprojected(district, tmp_path):
     pt = gpd.GeoSeries([shapely.Point(121.0123456, 31.0234567)], crs=4326).to_crs(3857)[0]

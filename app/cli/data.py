@@ -25,6 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                           "lon, lat, x, y or wkt for CSV")
     imp.add_argument("--layer", dest="source_layer", metavar="NAME",
                      help="layer inside a GeoPackage (or .shp inside a zip) holding several")
+    imp.add_argument("--encoding", help="attribute text encoding when the file does not say "
+                                        "(.shp without .cpg, CSV), e.g. GBK")
     imp.add_argument("--dry-run", action="store_true", help="check everything, write nothing")
     imp.add_argument("--allow-outside", action="store_true",
                      help="keep points outside every community (stored without community/grid)")
@@ -44,7 +46,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_import(args) -> int:
     report = import_file(args.layer, args.path, crs=args.crs, layer=args.source_layer,
                          mapping=parse_map(args.map), dry_run=args.dry_run,
-                         allow_outside=args.allow_outside, progress=True)
+                         allow_outside=args.allow_outside, encoding=args.encoding, progress=True)
     for line in report.lines()[1:]:
         print(line)
     print(report.lines()[0])

@@ -88,8 +88,8 @@ def _label_rows(gdf: gpd.GeoDataFrame, is_csv: bool) -> None:
 
 
 def prepare_frame(conn: psycopg.Connection, table: str, path: str | Path, *, crs: str | None = None,
-                  layer: str | None = None, mapping: dict[str, str] | None = None
-                  ) -> tuple[gpd.GeoDataFrame, ColumnPlan]:
+                  layer: str | None = None, mapping: dict[str, str] | None = None,
+                  encoding: str | None = None) -> tuple[gpd.GeoDataFrame, ColumnPlan]:
     """Read ``path`` and shape it for the writer of ``table``.
 
     Returns the GeoDataFrame (EPSG:4326, lon/lat; canonical columns plus ``_where`` and
@@ -101,7 +101,7 @@ def prepare_frame(conn: psycopg.Connection, table: str, path: str | Path, *, crs
     coords = {s: d for s, d in mapping.items() if d in COORDINATE_COLUMNS}
     if coords and not is_csv:
         raise InvalidInput(f"--map to {', '.join(sorted(set(coords.values())))} applies to CSV files only")
-    gdf = read_source(path, crs=crs, layer=layer, mapping=mapping)
+    gdf = read_source(path, crs=crs, layer=layer, mapping=mapping, encoding=encoding)
     attrs = {s: d for s, d in mapping.items() if s not in coords}
     found = [str(c) for c in gdf.columns if c not in ("_where", "geometry")]
     check_map(table, attrs, found)
@@ -130,7 +130,8 @@ def _group_report(conn: psycopg.Connection, table: str, before: dict, after: dic
 
 def import_file(layer_or_table: str, path: str | Path, *, crs: str | None = None, layer: str | None = None,
                 mapping: dict[str, str] | None = None, dry_run: bool = False, allow_outside: bool = False,
-                conn: psycopg.Connection | None = None, progress: bool = False) -> ImportReport:
+                encoding: str | None = None, conn: psycopg.Connection | None = None,
+                progress: bool = False) -> ImportReport:
     """Import ``path`` into a table, all or nothing.
 
     Parameters
@@ -142,6 +143,7 @@ def import_file(layer_or_table: str, path: str | Path, *, crs: str | None = None
     mapping : ``--map`` pairs ``{file column: OneGrid column}``.
     dry_run : check everything (database included) and roll back.
     allow_outside : keep points outside every community (unassigned) instead of refusing them.
+    encoding : attribute text encoding when the file does not say (.shp without .cpg, CSV).
     conn : connection to use (its transaction, or a savepoint inside it); default a new one.
     progress : show a progress bar on stderr for big files.
 
@@ -155,17 +157,17 @@ def import_file(layer_or_table: str, path: str | Path, *, crs: str | None = None
     own = conn is None
     conn = conn or connect()
     try:
-        return _run(conn, table, layer_or_table, Path(path), crs=crs, layer=layer, mapping=mapping,
-                    dry_run=dry_run, allow_outside=allow_outside, progress=progress)
+        return _run(conn, table, layer_or_table, Path(path), dict(crs=crs, layer=layer, mapping=mapping,
+                    encoding=encoding), dry_run=dry_run, allow_outside=allow_outside, progress=progress)
     finally:
         if own:
             conn.close()
 
 
-def _run(conn, table, layer_name, path, *, crs, layer, mapping, dry_run, allow_outside, progress) -> ImportReport:
+def _run(conn, table, layer_name, path, read_options, *, dry_run, allow_outside, progress) -> ImportReport:
     bar = None
     with conn.transaction() as tx:
-        frame, plan = prepare_frame(conn, table, path, crs=crs, layer=layer, mapping=mapping)
+        frame, plan = prepare_frame(conn, table, path, **read_options)
         if progress and len(frame) >= PROGRESS_FROM:
             bar = tqdm(total=3, desc=f"import {path.name} ({len(frame)} features)", unit="step", file=sys.stderr)
             bar.update(1)

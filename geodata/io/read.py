@@ -75,7 +75,7 @@ def suffix_of(path: Path) -> str:
 
 
 def read_source(path: str | Path, *, crs: str | None = None, layer: str | None = None,
-                mapping: dict[str, str] | None = None) -> gpd.GeoDataFrame:
+                mapping: dict[str, str] | None = None, encoding: str | None = None) -> gpd.GeoDataFrame:
     """Read ``path`` into a GeoDataFrame in EPSG:4326 with a ``_where`` label per row.
 
     Parameters
@@ -84,6 +84,8 @@ def read_source(path: str | Path, *, crs: str | None = None, layer: str | None =
     crs : ``--crs`` text, the CRS of coordinates when the file does not declare one.
     layer : layer name in a GeoPackage (or .shp inside a zip) holding several.
     mapping : ``--map`` pairs; for CSV they may name the coordinate columns (``X坐标=x``).
+    encoding : text encoding of CSV / Shapefile attributes when the file does not say
+        (a .shp without .cpg; e.g. ``GBK``). CSV default: UTF-8, else GB18030.
 
     Raises
     ------
@@ -95,14 +97,25 @@ def read_source(path: str | Path, *, crs: str | None = None, layer: str | None =
     suffix = suffix_of(path)
     given = parse_crs(crs)
     if suffix == ".csv":
-        gdf = _read_csv(path, given, mapping or {})
+        gdf = _read_csv(path, given, mapping or {}, encoding)
     elif suffix in VECTOR_SUFFIXES:
-        gdf = _read_vector(path, given, layer)
+        gdf = _read_vector(path, given, layer, encoding)
     else:
         raise UnsupportedFormat(f"{path.name}: unsupported format {suffix or '(no extension)'}; "
                                 f"use one of {', '.join(SUFFIXES)}")
     if len(gdf) == 0:
         raise ImportRejected([Problem(path.name, "the file has no features (empty file)")])
+    return _flatten(gdf)
+
+
+def _flatten(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Drop Z/M (storage is 2-D) and unwrap one-part MultiPoints (common in GIS exports)."""
+    geoms = shapely.force_2d(np.asarray(gdf.geometry.values, dtype=object))
+    single = (shapely.get_type_id(geoms) == 4) & (shapely.get_num_geometries(geoms) == 1)
+    if single.any():
+        geoms[single] = shapely.get_geometry(geoms[single], 0)
+    gdf = gdf.copy()
+    gdf["geometry"] = gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs)
     return gdf
 
 
@@ -136,11 +149,11 @@ def _pick_layer(path: Path, layer: str | None) -> str | None:
     return layers[0] if layers else None
 
 
-def _read_vector(path: Path, given: CRS | None, layer: str | None) -> gpd.GeoDataFrame:
+def _read_vector(path: Path, given: CRS | None, layer: str | None, encoding: str | None) -> gpd.GeoDataFrame:
     source = _zip_member(path, layer) if suffix_of(path) == ".zip" else str(path)
     chosen = _pick_layer(path, layer) if suffix_of(path) == ".gpkg" else None
     try:
-        gdf = pyogrio.read_dataframe(source, layer=chosen)
+        gdf = pyogrio.read_dataframe(source, layer=chosen, encoding=encoding)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, pyogrio.errors.FieldError) as exc:
         raise InvalidInput(f"{path.name}: cannot read it ({str(exc).strip()})") from exc
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf:
@@ -161,28 +174,28 @@ def to_wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 # -- CSV ---------------------------------------------------------------------------------------
-def _read_text_table(path: Path) -> pd.DataFrame:
+def _read_text_table(path: Path, encoding: str | None) -> pd.DataFrame:
     """All cells as text; UTF-8 (with or without BOM), else GB18030 (common for Chinese files)."""
-    for encoding in ("utf-8-sig", "gb18030"):
+    with open(path, "rb") as fh:
+        if not fh.read(4096).strip():
+            raise ImportRejected([Problem(path.name, "the file is empty")])
+    for candidate in (encoding,) if encoding else ("utf-8-sig", "gb18030"):
         try:
-            with open(path, encoding=encoding, newline="") as fh:
-                head = fh.read(65536)
-            break
+            with open(path, encoding=candidate, newline="") as fh:
+                first = fh.readline()
+            try:
+                sep = csv.Sniffer().sniff(first, delimiters=",;\t|").delimiter
+            except csv.Error:
+                sep = ","
+            return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding=candidate,
+                               skip_blank_lines=False)
         except UnicodeDecodeError:
             continue
-    else:
-        raise InvalidInput(f"{path.name}: text is neither UTF-8 nor GB18030")
-    if not head.strip():
-        raise ImportRejected([Problem(path.name, "the file is empty")])
-    try:
-        sep = csv.Sniffer().sniff(head.splitlines()[0], delimiters=",;\t|").delimiter
-    except csv.Error:
-        sep = ","
-    try:
-        return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding=encoding,
-                           skip_blank_lines=False)
-    except (pd.errors.ParserError, ValueError) as exc:
-        raise InvalidInput(f"{path.name}: not a readable CSV ({str(exc).strip()})") from exc
+        except LookupError as exc:
+            raise InvalidInput(f"--encoding {candidate!r} is not an encoding Python knows") from exc
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+            raise InvalidInput(f"{path.name}: not a readable CSV ({str(exc).strip()})") from exc
+    raise InvalidInput(f"{path.name}: text is not {encoding or 'UTF-8 or GB18030'}; say which with --encoding")
 
 
 def _numbers(frame: pd.DataFrame, column: str, role: str, where: list[str],
@@ -248,8 +261,8 @@ def _csv_crs(cols: dict[str, str], found: list[str], given: CRS | None, path: Pa
                        "or name yours with --map COL=lon --map COL=lat")
 
 
-def _read_csv(path: Path, given: CRS | None, mapping: dict[str, str]) -> gpd.GeoDataFrame:
-    frame = _read_text_table(path)
+def _read_csv(path: Path, given: CRS | None, mapping: dict[str, str], encoding: str | None) -> gpd.GeoDataFrame:
+    frame = _read_text_table(path, encoding)
     found = [str(c) for c in frame.columns]
     frame.columns = found
     # Fully blank lines are skipped, but they still count for line numbers.
