@@ -35,8 +35,8 @@ from geodata.io.columns import (
 )
 from geodata.io.read import read_source, suffix_of
 
-#: Feature count from which a progress bar is shown on stderr.
-PROGRESS_FROM = 5000
+#: File size from which a progress bar is shown on stderr.
+PROGRESS_FROM_BYTES = 2_000_000
 
 WRITERS: dict[str, Callable] = {
     "admin_area": store.write_admin_areas,
@@ -125,7 +125,9 @@ def _group_report(conn: psycopg.Connection, table: str, before: dict, after: dic
     names = {}
     if table != "admin_area":
         names = dict(conn.execute(Q.AREA_NAMES, ([k for k in diff if k is not None],)).fetchall())
-    return [(k, names.get(k), n) for k, n in sorted(diff.items(), key=lambda kv: (kv[0] is None, str(kv[0])))]
+    rank = {level: i for i, level in enumerate(store.LEVELS)}  # admin areas: top level first
+    order = sorted(diff.items(), key=lambda kv: (kv[0] is None, rank.get(kv[0], 0), str(kv[0])))
+    return [(k, names.get(k), n) for k, n in order]
 
 
 def import_file(layer_or_table: str, path: str | Path, *, crs: str | None = None, layer: str | None = None,
@@ -164,26 +166,41 @@ def import_file(layer_or_table: str, path: str | Path, *, crs: str | None = None
             conn.close()
 
 
+class _Stages:
+    """A stage progress bar on stderr (read → check & write → count), only for big inputs."""
+
+    NAMES = ("read", "check and write", "count")
+
+    def __init__(self, path: Path, enabled: bool):
+        big = enabled and path.exists() and path.stat().st_size >= PROGRESS_FROM_BYTES
+        self.bar = tqdm(total=len(self.NAMES), desc=f"import {path.name}", unit="step", file=sys.stderr,
+                        disable=not big, leave=False)
+        self.bar.set_postfix_str(self.NAMES[0])
+
+    def done(self, stage: int, note: str = "") -> None:
+        self.bar.update(1)
+        if stage + 1 < len(self.NAMES):
+            self.bar.set_postfix_str(f"{self.NAMES[stage + 1]}{note}")
+
+    def close(self) -> None:
+        self.bar.close()
+
+
 def _run(conn, table, layer_name, path, read_options, *, dry_run, allow_outside, progress) -> ImportReport:
-    bar = None
-    with conn.transaction() as tx:
-        frame, plan = prepare_frame(conn, table, path, **read_options)
-        if progress and len(frame) >= PROGRESS_FROM:
-            bar = tqdm(total=3, desc=f"import {path.name} ({len(frame)} features)", unit="step", file=sys.stderr)
-            bar.update(1)
-        try:
+    stages = _Stages(path, progress)
+    try:
+        with conn.transaction() as tx:
+            frame, plan = prepare_frame(conn, table, path, **read_options)
+            stages.done(0, f" ({len(frame)} features)")
             before = _groups(conn, table)
             kwargs = {"allow_outside": allow_outside} if table in ("address", "facility") else {}
             written = WRITERS[table](conn, frame, **kwargs)
-            if bar:
-                bar.update(1)
+            stages.done(1)
             groups = _group_report(conn, table, before, _groups(conn, table))
-            if bar:
-                bar.update(1)
-        finally:
-            if bar:
-                bar.close()
-        report = ImportReport(layer_name, table, str(path), written, dry_run, groups, plan.rename, plan.ignored)
-        if dry_run:
-            raise psycopg.Rollback(tx)
+            stages.done(2)
+            report = ImportReport(layer_name, table, str(path), written, dry_run, groups, plan.rename, plan.ignored)
+            if dry_run:
+                raise psycopg.Rollback(tx)
+    finally:
+        stages.close()
     return report

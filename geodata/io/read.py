@@ -64,7 +64,9 @@ def resolve_crs(declared: CRS | None, given: CRS | None, path: Path) -> CRS:
         raise MissingCRS(f"{path.name} declares no CRS (e.g. a .shp without .prj); "
                          "say which with --crs EPSG:xxxx")
     if declared is not None and given is not None and not same_crs(declared, given):
-        raise CRSMismatch(f"{path.name} declares {_name(declared)} but --crs says {_name(given)}; "
+        rfc = (" (a GeoJSON without a \"crs\" member is WGS-84 by RFC 7946)"
+               if suffix_of(path) in (".geojson", ".json") and same_crs(declared, WGS84) else "")
+        raise CRSMismatch(f"{path.name} declares {_name(declared)}{rfc} but --crs says {_name(given)}; "
                           "drop --crs or fix the file")
     return declared if declared is not None else given
 
