@@ -1,0 +1,86 @@
+"""Write the demo district to PostGIS through the shared writers, and clear OneGrid data.
+
+Everything here runs inside the caller's transaction and never commits: a failure anywhere
+leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import psycopg
+from tqdm import tqdm
+
+from geodata import store
+from geodata.demo.build import DemoData, build_demo
+from geodata.demo.district import DEFAULT_DISTRICT
+from geodata.demo.synth_facilities import FACILITY_KINDS
+from geodata.errors import ConfigError
+
+#: OneGrid's data tables, children before parents (the order deletes must take).
+DATA_TABLES = ("facility", "address", "road", "grid", "admin_area")
+_LOCK_KEY = 0x0E6121E  # advisory lock: one demo load at a time
+
+_COUNT_AREAS = "SELECT count(*) FROM admin_area"
+_KINDS = "SELECT code FROM facility_kind"
+_LOCK = "SELECT pg_advisory_xact_lock(%s)"
+# Fixed table names from DATA_TABLES only, never user text.
+_DELETE = {t: f"DELETE FROM {t}" for t in DATA_TABLES}  # noqa: S608
+
+
+def count_admin_areas(conn: psycopg.Connection) -> int:
+    """How many admin areas the database holds (0 = empty for the demo's purposes)."""
+    return conn.execute(_COUNT_AREAS).fetchone()[0]
+
+
+def lock_demo(conn: psycopg.Connection) -> None:
+    """Serialise demo loads until the caller's transaction ends."""
+    conn.execute(_LOCK, (_LOCK_KEY,))
+
+
+def delete_onegrid_data(conn: psycopg.Connection) -> dict[str, int]:
+    """Delete all rows of OneGrid's data tables in foreign-key-safe order; returns rows per table.
+
+    Reference tables (``facility_kind``, ``og_setting``) and migrations are kept.
+    """
+    return {t: conn.execute(_DELETE[t]).rowcount for t in DATA_TABLES}
+
+
+def write_demo(conn: psycopg.Connection, data: DemoData, progress: bool = False) -> dict[str, int]:
+    """Insert built demo data with :mod:`geodata.store` in the caller's transaction."""
+    known = {r[0] for r in conn.execute(_KINDS)}
+    missing = [k for k in FACILITY_KINDS if k not in known]
+    if missing:
+        raise ConfigError(f"facility_kind lacks {', '.join(missing)}: run `onegrid db migrate`")
+    steps = [
+        ("admin_area", lambda: store.write_admin_areas(
+            conn, data.admin_areas[["code", "name", "level", "parent_code", "population", "geometry"]])),
+        ("grid", lambda: store.write_grids(
+            conn, data.grids[["code", "name", "community_code", "supervisor", "households", "geometry"]])),
+        ("road", lambda: store.write_roads(conn, data.roads[["name", "kind", "geometry"]])),
+        ("address", lambda: store.write_addresses(
+            conn, data.addresses[["code", "full_text", "road", "number", "building", "unit", "geometry"]])),
+        ("facility", lambda: store.write_facilities(
+            conn, data.facilities[["code", "kind", "name", "capacity", "address_id", "geometry"]])),
+    ]
+    counts: dict[str, int] = {}
+    with tqdm(steps, desc="writing", unit="table", file=sys.stderr, disable=not progress, leave=False) as bar:
+        for table, write in bar:
+            bar.set_description(f"writing {table} ({len(getattr(data, _FRAME[table])):,} rows)")
+            counts[table] = write()
+    return counts
+
+
+_FRAME = {"admin_area": "admin_areas", "grid": "grids", "road": "roads", "address": "addresses",
+          "facility": "facilities"}
+
+
+def load_demo(conn: psycopg.Connection, district: str = DEFAULT_DISTRICT, scale: str = "small", seed: int = 42,
+              progress: bool = False) -> dict[str, int]:
+    """Build the demo district and write it in the caller's transaction.
+
+    Returns rows written per table. The database should hold no admin areas with the demo's
+    codes (the writers reject duplicates); use :func:`delete_onegrid_data` first to replace.
+    """
+    data = build_demo(district=district, scale=scale, seed=seed, progress=progress)
+    return write_demo(conn, data, progress=progress)
