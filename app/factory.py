@@ -44,7 +44,9 @@ def create_app() -> dash.Dash:
     """
     settings = get_settings()
     app = dash.Dash(
-        __name__,
+        # The package name (not this module's), so Dash imports pages as ``app.pages.home`` —
+        # the same module the tests import, registered once.
+        "app",
         use_pages=True,
         pages_folder=str(APP_DIR / "pages"),
         assets_folder=str(ASSETS_DIR),

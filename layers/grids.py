@@ -24,7 +24,7 @@ def class_breaks(values, n_classes: int = N_CLASSES) -> list[float]:
     arr = np.asarray(list(values), dtype=float)
     if arr.size == 0:
         return []
-    qs = np.quantile(arr, np.linspace(0, 1, n_classes + 1)[1:])
+    qs = np.quantile(arr, np.linspace(0, 1, n_classes + 1)[1:], method="lower")  # breaks are data values
     return sorted({float(round(q)) for q in qs})
 
 
