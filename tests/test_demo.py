@@ -286,3 +286,10 @@ def test_failed_replace_leaves_data_unchanged(empty_db, capsys):
     assert main(["demo", "load", "--scale", "small", "--seed", "7", "--replace", "--no-progress"]) == 2
     assert "small_park" in capsys.readouterr().err
     assert _counts(empty_db) == first
+
+
+def test_cli_on_an_unmigrated_database_says_migrate(empty_db, capsys):
+    with empty_db.connect() as conn:
+        conn.execute("DROP TABLE facility, address, road, grid, admin_area CASCADE")
+    assert main(["demo", "load", "--scale", "small", "--no-progress"]) == 2
+    assert "onegrid db migrate" in capsys.readouterr().err

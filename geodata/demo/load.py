@@ -30,7 +30,10 @@ _DELETE = {t: f"DELETE FROM {t}" for t in DATA_TABLES}  # noqa: S608
 
 def count_admin_areas(conn: psycopg.Connection) -> int:
     """How many admin areas the database holds (0 = empty for the demo's purposes)."""
-    return conn.execute(_COUNT_AREAS).fetchone()[0]
+    try:
+        return conn.execute(_COUNT_AREAS).fetchone()[0]
+    except psycopg.errors.UndefinedTable as exc:
+        raise ConfigError("the database has no OneGrid schema yet: run `onegrid db migrate`") from exc
 
 
 def lock_demo(conn: psycopg.Connection) -> None:

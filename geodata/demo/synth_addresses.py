@@ -145,7 +145,9 @@ def label_addresses(plan: AdminPlan, roads: list[dict], addr: dict, rng: np.rand
     name_ids = {}
     name_of = np.array([name_ids.setdefault(r["name"], len(name_ids)) for r in roads])[nearest]
     order = np.lexsort((position, nearest, name_of))
-    steps = rng.integers(1, 6, len(doors))[order]
+    # An estate's gate takes a stretch of frontage (numbers jump by tens); houses sit side by side.
+    steps = np.concatenate([rng.integers(8, 60, len(estate_xy)), rng.integers(1, 6, len(doors) - len(estate_xy))])
+    steps = steps[order]
     csum = np.cumsum(steps)
     first = np.r_[True, name_of[order][1:] != name_of[order][:-1]]
     start = np.maximum.accumulate(np.where(first, np.arange(len(order)), 0))
