@@ -139,6 +139,9 @@ def test_map_option_names_columns(district, tmp_path):
     path = addresses_csv(tmp_path, ["x1,121.01,31.01"], header="门址描述,东经,北纬")
     msg = rejected(district, "addresses", path)
     assert "no coordinate columns" in msg and "东经" in msg
+    assert "--map 经度=lon: no such column" in rejected(district, "addresses", path, mapping={"经度": "lon"})
+    assert "--map 门址描述=full_text and --map 东经=full_text" in rejected(
+        district, "addresses", path, mapping={"门址描述": "full_text", "东经": "full_text"})
     report = import_file("addresses", path, mapping={"门址描述": "full_text", "东经": "lon", "北纬": "lat"})
     assert report.written == 1 and report.columns == {"门址描述": "full_text"}
 

@@ -142,14 +142,19 @@ def parse_map(pairs: list[str] | None) -> dict[str, str]:
     return out
 
 
-def check_map(table: str, mapping: dict[str, str], found: list[str]) -> None:
-    """Refuse ``--map`` pairs whose source is not in the file or whose target is unknown."""
-    allowed = (*TABLE_COLUMNS[table], *COORDINATE_COLUMNS)
+def check_targets(mapping: dict[str, str]) -> None:
+    """Refuse ``--map`` pairs that feed one OneGrid column from two file columns."""
     targets: dict[str, str] = {}
     for src, dst in mapping.items():
         if dst in targets:
             raise InvalidInput(f"--map {targets[dst]}={dst} and --map {src}={dst}: one column each, please")
         targets[dst] = src
+
+
+def check_map(table: str, mapping: dict[str, str], found: list[str]) -> None:
+    """Refuse ``--map`` pairs whose source is not in the file or whose target is unknown."""
+    allowed = (*TABLE_COLUMNS[table], *COORDINATE_COLUMNS)
+    for src, dst in mapping.items():
         if src not in found:
             raise InvalidInput(f"--map {src}={dst}: the file has no column {src!r}; columns found: "
                                f"{', '.join(map(str, found)) or '(none)'}")

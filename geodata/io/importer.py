@@ -29,6 +29,7 @@ from geodata.io.columns import (
     LAYER_TABLES,
     ColumnPlan,
     check_map,
+    check_targets,
     facility_kind_words,
     normalise_values,
     plan_columns,
@@ -98,6 +99,7 @@ def prepare_frame(conn: psycopg.Connection, table: str, path: str | Path, *, crs
     path = Path(path)
     mapping = dict(mapping or {})
     is_csv = suffix_of(path) == ".csv"
+    check_targets(mapping)
     coords = {s: d for s, d in mapping.items() if d in COORDINATE_COLUMNS}
     if coords and not is_csv:
         raise InvalidInput(f"--map to {', '.join(sorted(set(coords.values())))} applies to CSV files only")

@@ -27,7 +27,7 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from geodata.errors import CRSMismatch, ImportRejected, InvalidInput, MissingCRS, Problem, UnsupportedFormat
-from geodata.io.columns import COORDINATE_ALIASES, coordinate_columns
+from geodata.io.columns import COORDINATE_ALIASES, COORDINATE_COLUMNS, coordinate_columns
 
 WGS84 = CRS.from_epsg(4326)
 VECTOR_SUFFIXES = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GeoPackage", ".shp": "Shapefile",
@@ -200,8 +200,7 @@ def _read_text_table(path: Path, encoding: str | None) -> pd.DataFrame:
     raise InvalidInput(f"{path.name}: text is not {encoding or 'UTF-8 or GB18030'}; say which with --encoding")
 
 
-def _numbers(frame: pd.DataFrame, column: str, role: str, where: list[str],
-             problems: dict[int, str]) -> np.ndarray:
+def _numbers(frame: pd.DataFrame, column: str, role: str, problems: dict[int, str]) -> np.ndarray:
     """Parse one coordinate column; unparseable, empty and non-finite cells become problems."""
     text = frame[column].str.strip()
     values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
@@ -215,9 +214,9 @@ def _numbers(frame: pd.DataFrame, column: str, role: str, where: list[str],
 
 
 def _csv_points(frame: pd.DataFrame, cols: dict[str, str], role: tuple[str, str],
-                where: list[str], problems: dict[int, str], check_range: bool) -> np.ndarray:
-    xs = _numbers(frame, cols[role[0]], role[0], where, problems)
-    ys = _numbers(frame, cols[role[1]], role[1], where, problems)
+                problems: dict[int, str], check_range: bool) -> np.ndarray:
+    xs = _numbers(frame, cols[role[0]], role[0], problems)
+    ys = _numbers(frame, cols[role[1]], role[1], problems)
     if check_range:
         bad = np.isfinite(xs) & np.isfinite(ys) & ((np.abs(xs) > 180) | (np.abs(ys) > 90))
         for i in np.flatnonzero(bad):
@@ -272,17 +271,22 @@ def _read_csv(path: Path, given: CRS | None, mapping: dict[str, str], encoding: 
     blank = (frame.apply(lambda s: s.str.strip()) == "").all(axis=1).to_numpy()
     frame, lines = frame.loc[~blank].reset_index(drop=True), lines[~blank]
     where = [f"line {n}" for n in lines]
+    absent = [f"{src}={dst}" for src, dst in mapping.items() if dst in COORDINATE_COLUMNS and src not in found]
+    if absent:
+        raise InvalidInput(f"--map {', '.join(absent)}: no such column in {path.name}; columns found: "
+                           f"{', '.join(found)}")
     cols = coordinate_columns(found, mapping)
     roles, source_crs = _csv_crs(cols, found, given, path)
     problems: dict[int, str] = {}
     if roles == "wkt":
         geoms = _csv_wkt(frame, cols["wkt"], problems)
     else:
-        geoms = _csv_points(frame, cols, roles, where, problems, check_range=source_crs.is_geographic)
+        geoms = _csv_points(frame, cols, roles, problems, check_range=source_crs.is_geographic)
     if problems:
         raise ImportRejected([Problem(where[i], problems[i]) for i in sorted(problems)])
-    drop = [cols[r] for r in ((roles,) if isinstance(roles, str) else roles)]
-    attrs = frame.drop(columns=drop)
+    # Every coordinate-like column goes, used or not: a stray "geometry" text column would
+    # otherwise clash with the geometry built here.
+    attrs = frame.drop(columns=sorted(set(cols.values())))
     gdf = gpd.GeoDataFrame(attrs, geometry=gpd.GeoSeries(geoms, crs=source_crs), crs=source_crs)
     gdf.insert(0, "_where", where)
     gdf = to_wgs84(gdf)
