@@ -12,7 +12,7 @@ import shapely
 
 from app.cli import main as cli
 from geodata import store
-from geodata.errors import InvalidBBox, NotFound, UnsupportedFormat
+from geodata.errors import ImportRejected, InvalidBBox, NotFound, UnsupportedFormat
 from geodata.io.export import export_layer, fetch_layer
 from geodata.io.importer import import_file
 
@@ -173,3 +173,11 @@ def test_demo_grids_and_addresses_round_trip(demo_db, pg_server, migrated_templa
                 same_layer(originals[table], fetch_layer(conn, table), "code")
     finally:
         pg_server.drop(fresh)
+
+
+@pytest.mark.parametrize("suffix", FORMATS)
+def test_empty_selection_writes_an_empty_file_that_import_refuses_as_empty(small, tmp_path, suffix):
+    path = tmp_path / f"none{suffix}"
+    assert export_layer("facilities", path, bbox="10,10,11,11").count == 0
+    with pytest.raises(ImportRejected, match="empty|no features"):
+        import_file("facilities", path)

@@ -38,7 +38,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     exp.add_argument("layer", choices=LAYERS, help="which layer to export")
     exp.add_argument("path", help="output file; its extension picks the format")
     exp.add_argument("--bbox", metavar="MINLON,MINLAT,MAXLON,MAXLAT",
-                     help="only features meeting this box (EPSG:4326 degrees)")
+                     help="only features meeting this box (EPSG:4326 degrees); write --bbox=-74.1,… "
+                          "when it starts with a minus sign")
     exp.add_argument("--community", metavar="CODE", help="only this community's features")
     exp.set_defaults(func=cmd_export)
 
