@@ -11,6 +11,8 @@ rows are "row N" (1-based).
 
 from __future__ import annotations
 
+import re
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -24,6 +26,7 @@ from geodata.geometry import H3_RESOLUTIONS, h3_cells, invalid_reasons, to_multi
 LEVELS = ("district", "street", "community")
 ROAD_KINDS = ("expressway", "trunk", "primary", "secondary", "local", "path")
 MAX_PROBLEMS = 1000
+CODE = re.compile(r"[A-Za-z0-9_.-]{1,32}")
 
 
 def _labels(gdf: gpd.GeoDataFrame) -> list[str]:
@@ -96,6 +99,13 @@ def _required(rows: list[dict], where: list[str], columns: tuple[str, ...], prob
                 problems.append(Problem(w, f"{column} is required but empty"))
 
 
+def _code_format(values: list[str | None], where: list[str], problems: list[Problem]) -> None:
+    """Area and grid codes: letters, digits, ``_ . -``, at most 32 (the schema's CHECK, per row)."""
+    for value, w in zip(values, where, strict=True):
+        if value is not None and not CODE.fullmatch(value):
+            problems.append(Problem(w, f"code {value!r} may only hold letters, digits, _ . - (at most 32)"))
+
+
 def _duplicates(values: list[str | None], where: list[str], column: str, problems: list[Problem]) -> None:
     first: dict[str, str] = {}
     for value, w in zip(values, where, strict=True):
@@ -154,6 +164,7 @@ def write_admin_areas(conn: psycopg.Connection, gdf: gpd.GeoDataFrame) -> int:
             problems.append(Problem(w, f"level must be one of {', '.join(LEVELS)}, got {row['level']!r}"))
         row["population"] = _int(row["population"], w, "population", problems)
     codes = [r["code"] for r in rows]
+    _code_format(codes + [r["parent_code"] for r in rows], where + where, problems)
     _duplicates(codes, where, "code", problems)
     _existing(conn, Q.ADMIN_CODES, codes, where, "admin area code", problems)
     _raise(problems)
@@ -182,6 +193,7 @@ def write_grids(conn: psycopg.Connection, gdf: gpd.GeoDataFrame) -> int:
         row["households"] = _int(row["households"], w, "households", problems) or 0
         row["name"] = row["name"] or row["code"]
     codes = [r["code"] for r in rows]
+    _code_format(codes, where, problems)
     _duplicates(codes, where, "code", problems)
     _existing(conn, Q.GRID_CODES, codes, where, "grid code", problems)
     _raise(problems)

@@ -144,3 +144,40 @@ def test_roads_split_multilines_and_get_street(tiny):
             [[(121.01, 31.01), (121.02, 31.02)], [(121.03, 31.03), (121.04, 31.04)]])]))
         streets = {r[0] for r in conn.execute("SELECT street_code FROM road")}
     assert n == 2 and streets == {"999001001"}
+
+
+def _cells_match_addresses(conn) -> bool:
+    exact = conn.execute("""
+        SELECT res, cell, count(*) FROM (
+            SELECT 7 AS res, h3_r7 AS cell FROM address UNION ALL SELECT 8, h3_r8 FROM address
+            UNION ALL SELECT 9, h3_r9 FROM address UNION ALL SELECT 10, h3_r10 FROM address) x
+        GROUP BY 1, 2 ORDER BY 1, 2""").fetchall()
+    kept = conn.execute("SELECT res, cell, n FROM address_cell ORDER BY 1, 2").fetchall()
+    return exact == kept
+
+
+def test_h3_pyramid_follows_inserts_moves_and_deletes(tiny):
+    import numpy as np
+    rng = np.random.default_rng(1)
+    pts = [shapely.Point(121.001 + 0.098 * x, 31.001 + 0.098 * y) for x, y in rng.random((300, 2))]
+    with tiny.connect() as conn:
+        store.write_addresses(conn, frame([{"full_text": f"地址{i}"} for i in range(300)], pts))
+        assert conn.execute("SELECT sum(n) FROM address_cell WHERE res = 7").fetchone()[0] == 300
+        assert _cells_match_addresses(conn)
+        # Re-deriving grid codes must not touch the pyramid; moving points must.
+        conn.execute("UPDATE address SET grid_code = NULL WHERE id % 3 = 0")
+        assert _cells_match_addresses(conn)
+        conn.execute("UPDATE address SET h3_r10 = h3_r10 # 1 WHERE id % 5 = 0")  # fake move within parents
+        assert _cells_match_addresses(conn)
+        conn.execute("DELETE FROM address WHERE id % 2 = 0")
+        assert _cells_match_addresses(conn)
+        conn.execute("DELETE FROM address")
+        assert conn.execute("SELECT count(*) FROM address_cell").fetchone()[0] == 0
+
+
+def test_code_format_is_checked_per_row(tiny):
+    with pytest.raises(ImportRejected) as err, tiny.connect() as conn:
+        store.write_grids(conn, frame([{"code": "ok-1"}, {"code": "网格 1", "_where": "line 3"}],
+                                      [shapely.box(121.06, 31.0, 121.07, 31.01), shapely.box(121.07, 31.0, 121.08, 31.01)]))
+    assert [p.where for p in err.value.problems] == ["line 3"]
+    assert "may only hold letters" in err.value.message
