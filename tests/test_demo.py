@@ -269,6 +269,8 @@ def test_cli_if_empty_nonempty_error_and_replace(empty_db, capsys):
         after = conn.execute("SELECT md5(string_agg(code || full_text, ',' ORDER BY code)) FROM address").fetchone()
     assert after != before
     assert _counts(empty_db)["grid"] > 0
+    with empty_db.connect() as conn:  # identities restart: a replaced demo has a fresh demo's ids
+        assert conn.execute("SELECT min(id) FROM address").fetchone()[0] == 1
 
 
 def test_cli_unknown_district_changes_nothing(empty_db, capsys):

@@ -17,7 +17,7 @@ from geodata.demo.district import DEFAULT_DISTRICT
 from geodata.demo.synth_facilities import FACILITY_KINDS
 from geodata.errors import ConfigError
 
-#: OneGrid's data tables, children before parents (the order deletes must take).
+#: OneGrid's data tables, children before parents.
 DATA_TABLES = ("facility", "address", "road", "grid", "admin_area")
 _LOCK_KEY = 0x0E6121E  # advisory lock: one demo load at a time
 
@@ -25,7 +25,8 @@ _COUNT_AREAS = "SELECT count(*) FROM admin_area"
 _KINDS = "SELECT code FROM facility_kind"
 _LOCK = "SELECT pg_advisory_xact_lock(%s)"
 # Fixed table names from DATA_TABLES only, never user text.
-_DELETE = {t: f"DELETE FROM {t}" for t in DATA_TABLES}  # noqa: S608
+_COUNT = {t: f"SELECT count(*) FROM {t}" for t in DATA_TABLES}  # noqa: S608
+_TRUNCATE = f"TRUNCATE {', '.join(DATA_TABLES)} RESTART IDENTITY CASCADE"
 
 
 def count_admin_areas(conn: psycopg.Connection) -> int:
@@ -42,11 +43,17 @@ def lock_demo(conn: psycopg.Connection) -> None:
 
 
 def delete_onegrid_data(conn: psycopg.Connection) -> dict[str, int]:
-    """Delete all rows of OneGrid's data tables in foreign-key-safe order; returns rows per table.
+    """Delete all rows of OneGrid's data tables; returns the rows each table had.
 
-    Reference tables (``facility_kind``, ``og_setting``) and migrations are kept.
+    One ``TRUNCATE … CASCADE`` in the caller's transaction (rolled back with it): row-by-row
+    DELETEs of a district take minutes because of the foreign-key checks, TRUNCATE takes
+    milliseconds. CASCADE also empties tables added later that refer to these (cases, …),
+    which are OneGrid data too. Identities restart, so a replaced demo gets the same ids as a
+    fresh one. Reference tables (``facility_kind``, ``og_setting``) and migrations are kept.
     """
-    return {t: conn.execute(_DELETE[t]).rowcount for t in DATA_TABLES}
+    counts = {t: conn.execute(_COUNT[t]).fetchone()[0] for t in DATA_TABLES}
+    conn.execute(_TRUNCATE)
+    return counts
 
 
 def write_demo(conn: psycopg.Connection, data: DemoData, progress: bool = False) -> dict[str, int]:
