@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 
 from geodata.db import connect
@@ -60,6 +59,5 @@ def cmd_load(args) -> int:
     print(f"demo: {d.label} (code {d.code}{'' if d.code_is_real else ', synthetic'}), "
           f"scale {args.scale}, seed {args.seed}")
     print("demo: loaded " + ", ".join(f"{n:,} {t}" for t, n in counts.items()))
-    print(f"demo: built in {built - started:.1f} s, written in {time.monotonic() - built:.1f} s",
-          file=sys.stderr)
+    print(f"demo: built in {built - started:.1f} s, written in {time.monotonic() - built:.1f} s")
     return 0

@@ -92,7 +92,8 @@ def _generated_specs(boundary, rng) -> list[dict]:
     weight = rng.lognormal(0, 0.5, n)
     core = anchors[int(np.argmax(weight))]
     dist = np.hypot(*(anchors - core).T)
-    urban = dist <= np.quantile(dist, 0.4)  # the anchors nearest the main core are 街道
+    # The anchors nearest the main core are 街道; a small (city-core) district has no towns.
+    urban = (dist <= np.quantile(dist, 0.4)) | (area_km2 < 100)
     namer = nm.place_namer(rng)
     specs = []
     for i in np.argsort(~urban, kind="stable"):
