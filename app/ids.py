@@ -26,6 +26,7 @@ GRIDS = "og-grids"
 ADDRESS_CELLS = "og-address-cells"
 ADDRESS_POINTS = "og-address-points"
 FACILITIES = "og-facilities"
+SELECTION = "og-selection"
 
 DETAIL_PANEL = "og-detail-panel"
 DETAIL_BODY = "og-detail-body"

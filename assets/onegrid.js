@@ -25,7 +25,7 @@ window.onegrid = Object.assign({}, window.onegrid, {
             }
         },
         gridStyle: function (feature) {
-            return {className: "og-grid", fillColor: feature.properties.color, weight: 0.8, fillOpacity: 0.55};
+            return {className: "og-grid og-grid-c" + feature.properties.cls, weight: 0.8};
         },
         gridLabel: function (feature, layer) {
             var p = feature.properties;
@@ -36,6 +36,12 @@ window.onegrid = Object.assign({}, window.onegrid, {
         },
         cellTooltip: function (feature, layer) {
             layer.bindTooltip(String(feature.properties.n), {sticky: true, className: "og-tip"});
+        },
+        selectionStyle: function () {
+            return {className: "og-selected", fill: false, weight: 3};
+        },
+        selectionPoint: function (feature, latlng) {
+            return L.circleMarker(latlng, {radius: 16, className: "og-selected og-selected-point", fill: false});
         },
         addressPoint: function (feature, latlng) {
             return L.circleMarker(latlng, {radius: 4, className: "og-address-point", weight: 1, fillOpacity: 0.9});
@@ -49,17 +55,24 @@ window.onegrid = Object.assign({}, window.onegrid, {
             });
             return L.marker(latlng, {icon: icon});
         },
-        facilityMarker: function (feature, latlng) {
+        facilityMarker: function (feature, latlng, context) {
+            // Kind colour/glyph come once with the page (hideout.kinds), not with every point.
             var p = feature.properties;
-            if (p.small) {
-                return L.circleMarker(latlng, {radius: 4, color: "#0b1220", weight: 1, fillColor: p.color,
-                                               fillOpacity: 1, className: "og-facility-dot"});
+            var kind = (context.hideout.kinds || {})[p.k] || {color: "#9e9e9e", glyph: "?"};
+            if (p.s) {
+                return L.circleMarker(latlng, {radius: 3.5, color: "#0b1220", weight: 0.8, fillColor: kind.color,
+                                               fillOpacity: 0.95, className: "og-facility-dot"});
             }
             var icon = L.divIcon({
-                html: "<i style=\"background:" + p.color + "\">" + p.glyph + "</i>",
+                html: "<i style=\"background:" + kind.color + "\">" + kind.glyph + "</i>",
                 className: "og-facility", iconSize: L.point(24, 24), iconAnchor: L.point(12, 12)
             });
-            return L.marker(latlng, {icon: icon, title: p.name});
+            return L.marker(latlng, {icon: icon});
+        },
+        facilityTooltip: function (feature, layer, context) {
+            var p = feature.properties;
+            var kind = (context.hideout.kinds || {})[p.k] || {name: p.k};
+            if (p.n) { layer.bindTooltip(p.n + " · " + kind.name, {className: "og-tip", direction: "top"}); }
         }
     }
 });

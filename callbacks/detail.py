@@ -31,21 +31,21 @@ def show_place(source: str | None, feature: dict | None, search_value, zoom, t, 
 
     ``source`` is which input fired: ``grid``/``area``/``facility``/``address`` (a click with
     ``feature``), ``cell`` (an address cell: zoom in), ``search`` (a pick: ``search_value``).
-    Returns (panel children, panel class, map viewport, toast).
+    Returns (panel children, panel class, highlight GeoJSON, map viewport, toast).
     """
     if source == "cell":
         viewport = zoom_into_cell(feature, zoom)
-        return no_update, no_update, viewport if viewport else no_update, no_update
+        return no_update, no_update, no_update, viewport if viewport else no_update, no_update
     place = decode_place(search_value) if source == "search" else _place_from_click(source, feature)
     if place is None:
-        return no_update, no_update, no_update, no_update
+        return (no_update,) * 5
     try:
         with pooled() as conn:
-            body, bbox = build_detail(conn, place[0], place[1], t, lang)
+            body, bbox, selection = build_detail(conn, place[0], place[1], t, lang)
     except Exception as exc:  # noqa: BLE001 - shown as a message, never a traceback
-        return no_update, no_update, no_update, error_toast(exc, t)
+        return no_update, no_update, no_update, no_update, error_toast(exc, t)
     viewport = fly_viewport(bbox) if source == "search" else no_update
-    return body, OPEN, viewport, no_update
+    return body, OPEN, selection, viewport, no_update
 
 
 def register(ids) -> None:
@@ -64,6 +64,7 @@ def register(ids) -> None:
     dash.callback(
         Output(ids.DETAIL_BODY, "children"),
         Output(ids.DETAIL_PANEL, "className"),
+        Output(ids.SELECTION, "data"),
         Output(ids.MAP, "viewport"),
         Output(ids.TOAST, "children", allow_duplicate=True),
         [Input(i, "clickData") for i in click_ids],
@@ -74,10 +75,12 @@ def register(ids) -> None:
         prevent_initial_call=True,
     )(_callback)
 
-    # Closing the panel needs no server round trip.
+    # Closing the panel (and dropping the highlight) needs no server round trip.
     dash.clientside_callback(
-        "function(n) { return n ? '" + CLOSED + "' : window.dash_clientside.no_update; }",
+        "function(n) { var nu = window.dash_clientside.no_update;"
+        " return n ? ['" + CLOSED + "', {type: 'FeatureCollection', features: []}] : [nu, nu]; }",
         Output(ids.DETAIL_PANEL, "className", allow_duplicate=True),
+        Output(ids.SELECTION, "data", allow_duplicate=True),
         Input(ids.DETAIL_CLOSE, "n_clicks"),
         prevent_initial_call=True,
     )

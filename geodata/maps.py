@@ -69,8 +69,8 @@ def simplify_tolerance(zoom: float) -> float:
 
 
 def coordinate_digits(zoom: float) -> int:
-    """Decimal digits of lon/lat worth sending at ``zoom`` (a tenth of a pixel), 3..7."""
-    return int(min(7, max(3, math.ceil(-math.log10(pixel_degrees(zoom) / 10)))))
+    """Decimal digits of lon/lat worth sending at ``zoom`` (half a screen pixel), 3..7."""
+    return int(min(7, max(3, math.ceil(-math.log10(pixel_degrees(zoom) / 2)))))
 
 
 def clamp_zoom(zoom) -> float:
@@ -163,10 +163,14 @@ def fetch_grids(conn, bbox: BBox, zoom: float, cap: int) -> dict:
     return _collection(_rows(conn, _query("map_grids"), _view_params(bbox, zoom, cap + 1)), cap)
 
 
-def fetch_grid_values(conn) -> dict[str, list[int]]:
-    """Households and address count of every current grid, for district-wide class breaks."""
-    rows = _rows(conn, _query("map_grid_values"), {})
-    return {"households": [r["households"] for r in rows], "addresses": [r["addresses"] for r in rows]}
+GRID_METRICS = ("households", "addresses")
+
+
+def fetch_grid_values(conn, metric: str) -> list[int]:
+    """``metric`` (households or addresses) of every current grid, for district-wide class breaks."""
+    if metric not in GRID_METRICS:
+        raise InvalidInput(f"grid metric must be one of {GRID_METRICS}, got {metric!r}")
+    return [r["v"] for r in _rows(conn, _query(f"map_grid_{metric}"), {})]
 
 
 def fetch_address_cells(conn, bbox: BBox, resolution: int, cap: int) -> tuple[list[tuple[int, int]], bool]:
@@ -224,8 +228,9 @@ def fetch_scope_counts(conn, level: str, code: str) -> dict:
 def fetch_place(conn, kind: str, key: str) -> dict:
     """One grid, admin area, facility or address: names, parent chain, counts and lon/lat extent.
 
-    Returns a dict with ``kind``, ``key``, ``code``, ``name``, ``bbox`` (BBox, degrees; a point
-    place has a zero-size box), ``chain`` (district → street → community → grid, each
+    Returns a dict with ``kind``, ``key``, ``code``, ``name``, ``bbox`` (lon/lat degrees
+    ``(minlon, minlat, maxlon, maxlat)``; a point place has a zero-size box), ``geometry``
+    (GeoJSON, lon/lat), ``chain`` (district → street → community → grid, each
     ``{level, code, name}``) and ``counts`` (see :func:`fetch_scope_counts`; None for points).
     NotFound when it does not exist.
     """

@@ -40,8 +40,9 @@ def _counts(place: dict, kinds: dict[str, dict], t: dict) -> list:
                    html.Div(chips or t["none"], className="og-chips")]
 
 
-def build_detail(conn, kind: str, key: str, t: dict, lang: str) -> tuple[list, tuple]:
-    """Panel children for one place and its lon/lat extent ``(minlon, minlat, maxlon, maxlat)``.
+def build_detail(conn, kind: str, key: str, t: dict, lang: str) -> tuple[list, tuple, dict]:
+    """Panel children for one place, its lon/lat extent ``(minlon, minlat, maxlon, maxlat)`` and
+    its outline/point as a GeoJSON FeatureCollection (the map's highlight).
 
     ``kind`` is grid/area/facility/address and ``key`` its code (grid, area) or id; NotFound
     if it does not exist. ``t`` is the string catalogue of ``lang``.
@@ -62,7 +63,9 @@ def build_detail(conn, kind: str, key: str, t: dict, lang: str) -> tuple[list, t
         body.append(_row(t["capacity"], place["capacity"]))
     body += [html.Div(t["chain"], className="og-k og-block"), _chain(place, t)]
     body += _counts(place, kinds, t)
-    return body, place["bbox"]
+    selection = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": place["geometry"], "properties": {"kind": kind}}]}
+    return body, place["bbox"], selection
 
 
 def fly_viewport(bbox: tuple, point_zoom: int = 17) -> dict:

@@ -17,22 +17,34 @@ def build_kinds(conn, lang: str) -> list[dict]:
             for k in maps.fetch_facility_kinds(conn)]
 
 
+#: Below this zoom facilities are plain dots without names (payload and legibility).
+GLYPH_ZOOM = 13
+
+
+def kind_styles(kinds: list[dict]) -> dict:
+    """``{code: {color, glyph, name}}`` for the map's JS (sent once with the page, not per feature)."""
+    return {k["code"]: {"color": k["color"], "glyph": k["glyph"], "name": k["name"]} for k in kinds}
+
+
+def default_kinds(kinds: list[dict], cap: int) -> list[str]:
+    """Kinds shown at first: every kind present, except very dense ones (more than a fifth of
+    ``cap`` facilities, e.g. video points) that would bury the rest at district zoom."""
+    return [k["code"] for k in kinds if 0 < k["n"] <= cap // 5]
+
+
 def build_facilities(conn, view: View, kinds: list[str] | None, lang: str, cap: int) -> dict:
     """Facilities in the viewport (only ``kinds`` when given) as GeoJSON points (lon/lat).
 
-    Properties: ``id``, ``name``, ``kind``, ``kind_name``, ``color``, ``glyph``, ``tooltip`` and
-    ``small`` (true when zoomed out: dots instead of glyph badges).
+    Properties: ``id``, ``k`` (kind code; colour/glyph come from :func:`kind_styles`), ``s``
+    (small: a dot when zoomed out) and, from ``GLYPH_ZOOM`` on, ``n`` (the name).
     """
     rows, truncated = maps.fetch_facilities(conn, view.bbox, cap, kinds)
-    small = view.zoom < 13
+    small = view.zoom < GLYPH_ZOOM
     features = []
     for r in rows:
-        kname = kind_name(r, lang)
-        features.append({
-            "type": "Feature",
-            "geometry": {"type": "Point", "coordinates": [r["lon"], r["lat"]]},
-            "properties": {"id": r["id"], "name": r["name"], "kind": r["kind"], "kind_name": kname,
-                           "color": r["color"], "glyph": r["glyph"], "small": small,
-                           "tooltip": f"{r['name']} · {kname}"},
-        })
+        props = {"id": r["id"], "k": r["kind"], "s": small}
+        if not small:
+            props["n"] = r["name"]
+        features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [r["lon"], r["lat"]]},
+                         "properties": props})
     return {"type": "FeatureCollection", "features": features, "truncated": truncated}

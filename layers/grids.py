@@ -8,10 +8,9 @@ from geodata import maps
 from geodata.errors import InvalidInput
 from layers.view import View
 
-METRICS = ("households", "addresses")
-#: Sequential palette (ColorBrewer YlGnBu, reversed: few = deep blue, many = pale yellow),
-#: readable on the dark and the light theme.
-PALETTE = ("#253494", "#2c7fb8", "#41b6c4", "#7fcdbb", "#c7e9b4", "#ffffcc")
+METRICS = maps.GRID_METRICS
+#: Number of colour classes; the colours themselves are per theme in assets/onegrid.css
+#: (``og-grid-c0`` … ``og-grid-c4``), so the theme switch needs no new data.
 N_CLASSES = 5
 
 
@@ -36,19 +35,20 @@ def class_of(value: float, breaks: list[float]) -> int:
 def build_grids(conn, view: View, metric: str, cap: int) -> tuple[dict, dict]:
     """Grids in the viewport as GeoJSON with a ``cls`` class index by ``metric``, and the legend.
 
-    Returns ``(feature_collection, legend)`` with legend ``{metric, breaks, colors, min}``;
-    breaks are district-wide so colours do not shift while panning.
+    Returns ``(feature_collection, legend)`` with legend ``{metric, breaks, min}`` (class ``i``
+    holds values up to ``breaks[i]``); breaks are district-wide so colours do not shift while panning.
     """
     if metric not in METRICS:
         raise InvalidInput(f"grid metric must be one of {METRICS}, got {metric!r}")
-    values = maps.fetch_grid_values(conn)[metric]
+    values = maps.fetch_grid_values(conn, metric)
     breaks = class_breaks(values)
-    colors = list(PALETTE[-len(breaks):]) if breaks else []
     fc = maps.fetch_grids(conn, view.bbox, view.zoom, cap)
     for f in fc["features"]:
         p = f["properties"]
-        p["value"] = p[metric]
-        p["cls"] = class_of(p[metric], breaks)
-        p["color"] = colors[p["cls"]] if colors else PALETTE[0]
-    legend = {"metric": metric, "breaks": breaks, "colors": colors, "min": min(values) if values else 0}
+        # Only what the map shows travels (payload): the other counts are in the side panel.
+        counts = {"households": p.pop("households"), "addresses": p.pop("addresses")}
+        value = counts[metric]
+        p["value"] = value
+        p["cls"] = class_of(value, breaks)
+    legend = {"metric": metric, "breaks": breaks, "min": min(values) if values else 0}
     return fc, legend

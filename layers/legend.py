@@ -12,8 +12,8 @@ def _fmt(v: float) -> str:
 def grid_legend(legend: dict, t: dict) -> html.Div:
     """Class breaks of the grid choropleth: one swatch per class with its value range."""
     items, lower = [], legend["min"]
-    for upper, color in zip(legend["breaks"], legend["colors"], strict=True):
-        items.append(html.Div([html.Span(className="og-swatch", style={"background": color}),
+    for cls, upper in enumerate(legend["breaks"]):
+        items.append(html.Div([html.Span(className=f"og-swatch og-grid-c{cls}"),
                                f"{_fmt(lower)} – {_fmt(upper)}"], className="og-legend-item"))
         lower = upper
     title = t[f"legend_grids_{legend['metric']}"]
@@ -30,12 +30,3 @@ def address_legend(mode: str, resolution: int | None, t: dict) -> html.Div:
     return html.Div([html.Div(f"{t['legend_addresses']} · {t['resolution']} {resolution}", className="og-legend-title"),
                      html.Div([t["legend_low"], *ramp, t["legend_high"]], className="og-legend-item og-ramp")],
                     className="og-legend-block")
-
-
-def facility_legend(kinds: list[dict], selected: list[str] | None, t: dict) -> html.Div:
-    """Kind glyph badges with colours, only the selected kinds."""
-    shown = [k for k in kinds if k["n"] and (selected is None or k["code"] in selected)]
-    items = [html.Div([html.I(k["glyph"], className="og-glyph", style={"background": k["color"]}), k["name"]],
-                      className="og-legend-item") for k in shown]
-    return html.Div([html.Div(t["legend_facilities"], className="og-legend-title"),
-                     html.Div(items, className="og-legend-grid")], className="og-legend-block")

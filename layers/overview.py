@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from geodata import maps
 from geodata.db import pooled
-from layers.facilities import build_kinds
+from geodata.settings import get_settings
+from layers.facilities import build_kinds, default_kinds, kind_styles
 
 
 def build_overview(lang: str) -> dict:
     """``bounds`` (Leaflet [[south, west], [north, east]] of the data, or None when empty),
-    ``district_name`` and ``kinds`` (see :func:`layers.facilities.build_kinds`)."""
+    ``district_name``, ``kinds`` (see :func:`layers.facilities.build_kinds`), ``default_kinds``
+    (checked at first) and ``kind_styles`` (colour/glyph/name per kind for the map's JS)."""
     with pooled() as conn:
         extent = maps.fetch_extent(conn)
         kinds = build_kinds(conn, lang)
@@ -17,4 +19,5 @@ def build_overview(lang: str) -> dict:
     if extent.bbox is not None:
         b = extent.bbox
         bounds = [[b.minlat, b.minlon], [b.maxlat, b.maxlon]]
-    return {"bounds": bounds, "district_name": extent.district_name, "kinds": kinds}
+    return {"bounds": bounds, "district_name": extent.district_name, "kinds": kinds,
+            "default_kinds": default_kinds(kinds, get_settings().max_features), "kind_styles": kind_styles(kinds)}

@@ -64,8 +64,8 @@ def build_viewport(bounds, zoom, request: LayerRequest, t: dict) -> dict:
             blocks.append(legend.address_legend(data["mode"], data["resolution"], t))
         if "facilities" in on:
             kinds = None if request.kinds is None else list(request.kinds)
+            # The kind checklist (glyph, colour, count) is the facilities' legend and filter.
             out["facilities"] = facilities.build_facilities(conn, view, kinds, request.lang, cap)
-            blocks.append(legend.facility_legend(facilities.build_kinds(conn, request.lang), kinds, t))
     for name, fc in out.items():
         if fc.get("truncated"):
             truncated.append(name)

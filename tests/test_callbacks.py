@@ -162,45 +162,46 @@ def _grid(demo_db) -> tuple[str, str]:
 def test_click_grid_opens_panel_with_code_and_chain(demo_db):
     code, community = _grid(demo_db)
     feature = {"type": "Feature", "properties": {"code": code, "name": "x"}}
-    body, cls, viewport, toast = show_place("grid", feature, None, 14, EN, "en")
+    body, cls, selection, viewport, toast = show_place("grid", feature, None, 14, EN, "en")
     text = _text(body)
     assert code in text and EN["level_community"] in text and EN["addresses"] in text
     assert cls == OPEN and viewport is no_update and toast is no_update
+    assert selection["features"][0]["geometry"]["type"] in ("Polygon", "MultiPolygon")
 
 
 def test_click_community_and_facility(demo_db):
     _, community = _grid(demo_db)
-    body, cls, _, _ = show_place("area", {"properties": {"code": community}}, None, 14, ZH, "zh")
+    body, cls, _, _, _ = show_place("area", {"properties": {"code": community}}, None, 14, ZH, "zh")
     assert community in _text(body) and ZH["grids"] in _text(body) and cls == OPEN
     with demo_db.connect() as conn:
         fid, name = conn.execute("SELECT id, name FROM facility ORDER BY id LIMIT 1").fetchone()
-    body, cls, _, _ = show_place("facility", {"properties": {"id": fid}}, None, 14, ZH, "zh")
-    assert name in _text(body) and cls == OPEN
+    body, cls, selection, _, _ = show_place("facility", {"properties": {"id": fid}}, None, 14, ZH, "zh")
+    assert name in _text(body) and cls == OPEN and selection["features"][0]["geometry"]["type"] == "Point"
 
 
 def test_click_address_cell_zooms_in():
     feature = {"properties": {"cell": "8a309a6a4b5ffff", "n": 5}}
-    body, cls, viewport, toast = show_place("cell", feature, None, 13, EN, "en")
+    body, cls, _, viewport, toast = show_place("cell", feature, None, 13, EN, "en")
     assert body is no_update and viewport["zoom"] == 15 and viewport["transition"] == "flyTo"
     lat, lng = viewport["center"]
     assert 30 < lat < 33 and 120 < lng < 123
-    assert show_place("cell", {"properties": {"cell": "junk"}}, None, 13, EN, "en")[2] is no_update
+    assert show_place("cell", {"properties": {"cell": "junk"}}, None, 13, EN, "en")[3] is no_update
 
 
 def test_cluster_click_is_left_to_leaflet():
-    assert show_place("address", {"properties": {"cluster": True, "id": 1}}, None, 15, EN, "en") == (no_update,) * 4
+    assert show_place("address", {"properties": {"cluster": True, "id": 1}}, None, 15, EN, "en") == (no_update,) * 5
 
 
 def test_search_pick_flies_and_opens_panel(demo_db):
     code, _ = _grid(demo_db)
-    body, cls, viewport, _ = show_place("search", None, f"grid|{code}", 12, EN, "en")
+    body, cls, _, viewport, _ = show_place("search", None, f"grid|{code}", 12, EN, "en")
     assert code in _text(body) and cls == OPEN
     (south, west), (north, east) = viewport["bounds"]
     assert south < north and west < east and viewport["transition"] == "flyToBounds"
 
 
 def test_unknown_place_shows_a_message(demo_db):
-    body, cls, viewport, toast = show_place("search", None, "grid|nope", 12, EN, "en")
+    body, cls, _, viewport, toast = show_place("search", None, "grid|nope", 12, EN, "en")
     assert body is no_update and "nope" in _text(toast) and "og-error" in _text(toast)
 
 

@@ -178,12 +178,15 @@ def test_grids_are_viewport_bounded_and_capped(conn, extent):
 def test_grid_choropleth_classes_and_legend(conn, extent):
     fc, legend = grids.build_grids(conn, View(extent, 13), "addresses", 10_000)
     assert legend["metric"] == "addresses" and legend["breaks"] == sorted(legend["breaks"])
-    assert len(legend["colors"]) == len(legend["breaks"])
+    assert 0 < len(legend["breaks"]) <= grids.N_CLASSES
+    first = fc["features"][0]["properties"]
+    n = conn.execute("SELECT count(*) FROM address WHERE grid_code = %s", (first["code"],)).fetchone()[0]
+    assert first["value"] == n
     for f in fc["features"]:
         p = f["properties"]
-        assert p["value"] == p["addresses"]
+        assert set(p) == {"code", "name", "value", "cls"}
         assert p["value"] <= legend["breaks"][p["cls"]]
-        assert p["color"] == legend["colors"][p["cls"]]
+        assert p["cls"] == 0 or p["value"] > legend["breaks"][p["cls"] - 1]
     with pytest.raises(InvalidInput):
         grids.build_grids(conn, View(extent, 13), "population; DROP TABLE grid", 10)
 
@@ -211,11 +214,16 @@ def test_facilities_filtered_by_kind(conn, extent):
     assert present and all(k["name"] and k["color"].startswith("#") for k in kinds)
     one = present[0]
     fc = facilities.build_facilities(conn, View(extent, 14), [one], "en", 10_000)
-    assert fc["features"] and {f["properties"]["kind"] for f in fc["features"]} == {one}
-    assert all(f["properties"]["glyph"] and not f["properties"]["small"] for f in fc["features"])
+    assert fc["features"] and {f["properties"]["k"] for f in fc["features"]} == {one}
+    assert all(f["properties"]["n"] and not f["properties"]["s"] for f in fc["features"])
+    styles = facilities.kind_styles(kinds)
+    assert styles[one]["color"].startswith("#") and styles[one]["glyph"]
     assert facilities.build_facilities(conn, View(extent, 14), [], "en", 10_000)["features"] == []
     capped = facilities.build_facilities(conn, View(extent, 11), None, "zh", 1)
-    assert len(capped["features"]) == 1 and capped["features"][0]["properties"]["small"]
+    assert len(capped["features"]) == 1 and capped["features"][0]["properties"]["s"]
+    assert "n" not in capped["features"][0]["properties"]
+    dense = facilities.default_kinds([{"code": "a", "n": 10}, {"code": "b", "n": 5000}, {"code": "c", "n": 0}], 5000)
+    assert dense == ["a"]
 
 
 def test_roads_only_main_kinds_when_zoomed_out(conn, extent):

@@ -33,16 +33,18 @@ def _geojson(id_: str, **kwargs) -> dl.GeoJSON:
     return dl.GeoJSON(id=id_, data={"type": "FeatureCollection", "features": []}, **kwargs)
 
 
-def _map(bounds) -> dl.Map:
-    base = dl.Pane([
-        _geojson(ids.DISTRICT, style=ns("districtStyle"), interactive=False),
-        _geojson(ids.ROADS, style=ns("roadStyle"), interactive=False),
-    ], name="og-base", style={"zIndex": 250})
+def _map(bounds, kind_styles: dict) -> dl.Map:
+    base = dl.Pane(_geojson(ids.DISTRICT, style=ns("districtStyle"), interactive=False),
+                   name="og-base", style={"zIndex": 250})
+    # Roads sit above the grid choropleth (thin, click-through) so streets stay readable.
+    roads = dl.Pane(_geojson(ids.ROADS, style=ns("roadStyle"), interactive=False),
+                    name="og-roads", style={"zIndex": 410, "pointerEvents": "none"})
     children = [
         *build_tile_layer(),
         base,
         dl.Pane(_geojson(ids.GRIDS, style=ns("gridStyle"), hideout={}, onEachFeature=ns("gridLabel")),
                 name="og-grids", style={"zIndex": 400}),
+        roads,
         dl.Pane(_geojson(ids.ADDRESS_CELLS, style=ns("cellStyle"), onEachFeature=ns("cellTooltip")),
                 name="og-cells", style={"zIndex": 420}),
         dl.Pane([
@@ -52,9 +54,12 @@ def _map(bounds) -> dl.Map:
                      onEachFeature=ns("areaLabel")),
             _geojson(ids.OUTLINE_DISTRICT, style=ns("outlineStyle"), hideout={"fill": False}, interactive=False),
         ], name="og-outlines", style={"zIndex": 450}),
+        dl.Pane(_geojson(ids.SELECTION, style=ns("selectionStyle"), pointToLayer=ns("selectionPoint"),
+                         interactive=False), name="og-selection", style={"zIndex": 460, "pointerEvents": "none"}),
         _geojson(ids.ADDRESS_POINTS, cluster=True, zoomToBoundsOnClick=True, pointToLayer=ns("addressPoint"),
                  clusterToLayer=ns("addressCluster"), superClusterOptions={"radius": 60, "maxZoom": 19}),
-        _geojson(ids.FACILITIES, pointToLayer=ns("facilityMarker")),
+        _geojson(ids.FACILITIES, pointToLayer=ns("facilityMarker"), onEachFeature=ns("facilityTooltip"),
+                 hideout={"kinds": kind_styles}),
         dl.ScaleControl(position="bottomleft", metric=True, imperial=False, maxWidth=160),
         dl.ZoomControl(position="bottomright"),
     ]
@@ -87,7 +92,7 @@ def _header(t: dict, lang: str, district: str | None) -> html.Header:
     ], className="og-header")
 
 
-def _layer_panel(t: dict, kinds: list[dict]) -> html.Aside:
+def _layer_panel(t: dict, kinds: list[dict], checked: list[str]) -> html.Aside:
     layer_options = [{"label": t[f"layer_{k}"], "value": k}
                      for k in ("outlines", "grids", "addresses", "facilities", "roads")]
     kind_options = [{"label": html.Span([html.I(k["glyph"], className="og-glyph", style={"background": k["color"]}),
@@ -101,7 +106,7 @@ def _layer_panel(t: dict, kinds: list[dict]) -> html.Aside:
                        options=[{"label": t["metric_households"], "value": "households"},
                                 {"label": t["metric_addresses"], "value": "addresses"}]),
         html.Div(t["facility_kinds"], className="og-panel-title"),
-        dcc.Checklist(id=ids.FACILITY_KINDS, options=kind_options, value=[k["code"] for k in kinds if k["n"]],
+        dcc.Checklist(id=ids.FACILITY_KINDS, options=kind_options, value=checked,
                       className="og-checklist og-kinds"),
         html.Div(t["legend"], className="og-panel-title"),
         html.Div(id=ids.LEGEND, className="og-legend"),
@@ -128,16 +133,16 @@ def layout(lang: str | None = None, theme: str | None = None, **_query) -> html.
         overview = build_overview(lang)
     except OneGridError as exc:
         log.warning("overview unavailable: %s", exc.message)
-        overview = {"bounds": None, "district_name": None, "kinds": []}
+        overview = {"bounds": None, "district_name": None, "kinds": [], "default_kinds": [], "kind_styles": {}}
         toast = [html.Div(f"{t['error_prefix']}{exc.message}", className="og-toast-item og-error")]
     return html.Div([
         dcc.Store(id=ids.STRINGS, data=t),
         dcc.Store(id=ids.LANG, data=lang),
         _header(t, lang, overview["district_name"]),
         html.Main([
-            _layer_panel(t, overview["kinds"]),
-            _map(overview["bounds"]),
+            _layer_panel(t, overview["kinds"], overview["default_kinds"]),
+            _map(overview["bounds"], overview["kind_styles"]),
             _detail_panel(t),
         ], className="og-main"),
         html.Div(toast, id=ids.TOAST, className="og-toast", role="status"),
-    ], id=ids.ROOT, className=f"og-root og-theme-{theme}", lang="zh-CN" if lang == "zh" else "en")
+    ], id=ids.ROOT, className=f"og-root og-theme-{theme} og-lang-{lang}", lang="zh-CN" if lang == "zh" else "en")

@@ -1,5 +1,5 @@
 -- Current grids in the viewport with households and address counts, simplified by zoom.
-SELECT g.code, g.name, g.community_code, g.households,
+SELECT g.code, g.name, g.households,
        (SELECT count(*) FROM address a WHERE a.grid_code = g.code) AS addresses,
        ST_AsGeoJSON(ST_SimplifyPreserveTopology(g.geom, %(tol)s), %(digits)s)::json AS geometry
   FROM grid g

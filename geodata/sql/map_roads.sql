@@ -1,5 +1,5 @@
 -- Road centre lines of the given kinds in the viewport (base-map context), simplified by zoom.
-SELECT r.kind, r.name,
+SELECT r.kind,
        ST_AsGeoJSON(ST_Simplify(r.geom, %(tol)s), %(digits)s)::json AS geometry
   FROM road r
  WHERE r.kind = ANY(%(kinds)s)
