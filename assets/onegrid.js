@@ -44,11 +44,12 @@ window.onegrid = Object.assign({}, window.onegrid, {
             return L.circleMarker(latlng, {radius: 16, className: "og-selected og-selected-point", fill: false});
         },
         addressPoint: function (feature, latlng) {
-            return L.circleMarker(latlng, {radius: 4, className: "og-address-point", weight: 1, fillOpacity: 0.9});
+            return L.circleMarker(latlng, {radius: 4, className: "og-address-point", weight: 1, fillOpacity: 0.9,
+                                           pane: "markerPane"});
         },
         addressCluster: function (feature, latlng) {
             var n = feature.properties.point_count;
-            var size = n < 10 ? 28 : n < 100 ? 34 : 42;
+            var size = n < 10 ? 22 : n < 100 ? 28 : 34;
             var icon = L.divIcon({
                 html: "<div><span>" + feature.properties.point_count_abbreviated + "</span></div>",
                 className: "og-cluster", iconSize: L.point(size, size)
@@ -60,8 +61,9 @@ window.onegrid = Object.assign({}, window.onegrid, {
             var p = feature.properties;
             var kind = (context.hideout.kinds || {})[p.k] || {color: "#9e9e9e", glyph: "?"};
             if (p.s) {
+                // markerPane: dots must sit above the polygon layers, like the glyph markers.
                 return L.circleMarker(latlng, {radius: 3.5, color: "#0b1220", weight: 0.8, fillColor: kind.color,
-                                               fillOpacity: 0.95, className: "og-facility-dot"});
+                                               fillOpacity: 0.95, className: "og-facility-dot", pane: "markerPane"});
             }
             var icon = L.divIcon({
                 html: "<i style=\"background:" + kind.color + "\">" + kind.glyph + "</i>",

@@ -18,7 +18,7 @@ def build_kinds(conn, lang: str) -> list[dict]:
 
 
 #: Below this zoom facilities are plain dots without names (payload and legibility).
-GLYPH_ZOOM = 13
+GLYPH_ZOOM = 15
 
 
 def kind_styles(kinds: list[dict]) -> dict:

@@ -21,7 +21,8 @@ def build_suggestions(conn, text: str, t: dict, limit: int = 10) -> list[dict]:
     options = []
     for hit in maps.search_places(conn, text, limit):
         kind_label = t.get(f"level_{hit['detail']}") if hit["kind"] == "area" else t[f"kind_{hit['kind']}"]
-        extra = hit["detail"] if hit["kind"] in ("grid", "address") and hit["detail"] else ""
+        # Codes disambiguate same-named places (e.g. 第3网格 in every community).
+        extra = hit["key"] if hit["kind"] in ("grid", "area") else ""
         label = f"{kind_label} · {hit['label']}" + (f"  {extra}" if extra else "")
         options.append({"label": label, "value": encode_place(hit["kind"], hit["key"])})
     return options

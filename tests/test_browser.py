@@ -148,9 +148,9 @@ def test_search_flies_and_theme_switches(page, server, demo_db):
     pg.goto(server + "/?lang=en")
     _wait_paths(pg, ".og-grid")
     pg.click("#og-search")
-    pg.keyboard.type(code)
-    option = pg.get_by_text(code, exact=False).first
-    option.wait_for(timeout=20_000)
+    pg.locator(".dash-dropdown-content input").fill(code)
+    option = pg.locator(".dash-dropdown-option", has_text=code).first
+    option.wait_for(timeout=30_000)
     option.click()
     pg.wait_for_selector("#og-detail-panel:not(.og-hidden)", timeout=20_000)
     assert code in pg.inner_text("#og-detail-body")

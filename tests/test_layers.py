@@ -213,7 +213,7 @@ def test_facilities_filtered_by_kind(conn, extent):
     present = [k["code"] for k in kinds if k["n"]]
     assert present and all(k["name"] and k["color"].startswith("#") for k in kinds)
     one = present[0]
-    fc = facilities.build_facilities(conn, View(extent, 14), [one], "en", 10_000)
+    fc = facilities.build_facilities(conn, View(extent, facilities.GLYPH_ZOOM), [one], "en", 10_000)
     assert fc["features"] and {f["properties"]["k"] for f in fc["features"]} == {one}
     assert all(f["properties"]["n"] and not f["properties"]["s"] for f in fc["features"])
     styles = facilities.kind_styles(kinds)
@@ -294,3 +294,20 @@ def test_parse_view_estimates_missing_zoom(conn, extent):
     view = parse_view(bounds, None, extent)
     assert view.bbox == extent and maps.MIN_ZOOM <= view.zoom <= maps.MAX_ZOOM
     assert math.isclose(parse_view(bounds, 13, extent).zoom, 13)
+
+
+def test_tile_layer_only_when_configured(monkeypatch):
+    from geodata.settings import get_settings
+    from layers.basemap import build_tile_layer
+
+    monkeypatch.delenv("ONEGRID_BASEMAP_URL", raising=False)
+    get_settings.cache_clear()
+    assert build_tile_layer() == []
+    monkeypatch.setenv("ONEGRID_BASEMAP_URL", "http://tiles.local/{z}/{x}/{y}.png")
+    monkeypatch.setenv("ONEGRID_BASEMAP_ATTRIBUTION", "© local tiles")
+    get_settings.cache_clear()
+    try:
+        (layer,) = build_tile_layer()
+        assert layer.url == "http://tiles.local/{z}/{x}/{y}.png" and layer.attribution == "© local tiles"
+    finally:
+        get_settings.cache_clear()

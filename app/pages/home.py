@@ -57,7 +57,7 @@ def _map(bounds, kind_styles: dict) -> dl.Map:
         dl.Pane(_geojson(ids.SELECTION, style=ns("selectionStyle"), pointToLayer=ns("selectionPoint"),
                          interactive=False), name="og-selection", style={"zIndex": 460, "pointerEvents": "none"}),
         _geojson(ids.ADDRESS_POINTS, cluster=True, zoomToBoundsOnClick=True, pointToLayer=ns("addressPoint"),
-                 clusterToLayer=ns("addressCluster"), superClusterOptions={"radius": 60, "maxZoom": 19}),
+                 clusterToLayer=ns("addressCluster"), superClusterOptions={"radius": 90, "maxZoom": 18}),
         _geojson(ids.FACILITIES, pointToLayer=ns("facilityMarker"), onEachFeature=ns("facilityTooltip"),
                  hideout={"kinds": kind_styles}),
         dl.ScaleControl(position="bottomleft", metric=True, imperial=False, maxWidth=160),
@@ -82,7 +82,8 @@ def _header(t: dict, lang: str, district: str | None) -> html.Header:
                       html.Div(f"{district or t['no_district']} · {t['subtitle']}", className="og-district")]),
         ], className="og-brand"),
         dcc.Dropdown(id=ids.SEARCH, options=[], placeholder=t["search_placeholder"], searchable=True,
-                     clearable=True, className="og-search", debounce=False),
+                     clearable=True, className="og-search", maxHeight=420,
+                     labels={"search": t["search_hint"]}),
         html.Div([
             html.Span(id=ids.ZOOM_INFO, className="og-zoom"),
             html.Button(t["theme_light"] + " / " + t["theme_dark"], id=ids.THEME_TOGGLE, n_clicks=0,
