@@ -68,6 +68,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "zoom": "缩放级别",
         "addresses_in_cell": "个地址",
         "resolution": "分辨率",
+        "stat_streets": "街镇",
+        "stat_communities": "社区",
+        "stat_grids": "网格",
+        "stat_households": "户数",
+        "stat_addresses": "标准地址",
+        "stat_facilities": "公共设施",
     },
     "en": {
         "product": "OneGrid 一网统管",
@@ -128,6 +134,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "zoom": "Zoom",
         "addresses_in_cell": "addresses",
         "resolution": "resolution",
+        "stat_streets": "Streets / towns",
+        "stat_communities": "Communities",
+        "stat_grids": "Grids",
+        "stat_households": "Households",
+        "stat_addresses": "Addresses",
+        "stat_facilities": "Facilities",
     },
 }
 

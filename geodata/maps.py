@@ -270,3 +270,8 @@ def search_places(conn, text: str, limit: int = 10) -> list[dict]:
 def fetch_status(conn) -> dict:
     """Health summary: PostGIS version and row counts of the map tables."""
     return _rows(conn, _query("map_status"), {})[0]
+
+
+def fetch_summary(conn) -> dict:
+    """District totals: ``streets``, ``communities``, ``grids``, ``households``, ``addresses``, ``facilities``."""
+    return _rows(conn, _query("map_summary"), {})[0]

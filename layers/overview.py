@@ -11,13 +11,15 @@ from layers.facilities import build_kinds, default_kinds, kind_styles
 def build_overview(lang: str) -> dict:
     """``bounds`` (Leaflet [[south, west], [north, east]] of the data, or None when empty),
     ``district_name``, ``kinds`` (see :func:`layers.facilities.build_kinds`), ``default_kinds``
-    (checked at first) and ``kind_styles`` (colour/glyph/name per kind for the map's JS)."""
+    (checked at first), ``kind_styles`` (colour/glyph/name per kind for the map's JS) and
+    ``summary`` (district totals, see :func:`geodata.maps.fetch_summary`)."""
     with pooled() as conn:
         extent = maps.fetch_extent(conn)
         kinds = build_kinds(conn, lang)
+        summary = maps.fetch_summary(conn)
     bounds = None
     if extent.bbox is not None:
         b = extent.bbox
         bounds = [[b.minlat, b.minlon], [b.maxlat, b.maxlon]]
     return {"bounds": bounds, "district_name": extent.district_name, "kinds": kinds,
-            "default_kinds": default_kinds(kinds, get_settings().max_features), "kind_styles": kind_styles(kinds)}
+            "default_kinds": default_kinds(kinds, get_settings().max_features), "kind_styles": kind_styles(kinds), "summary": summary}

@@ -68,7 +68,8 @@ def test_layout_is_small_and_has_no_geojson(dash_app, demo_db):
         text = _text(layout(lang=lang))
         assert len(text.encode()) < 100_000
         assert '"coordinates"' not in text
-    assert "OneGrid 一网统管" in _text(layout())
+    zh = _text(layout())
+    assert "OneGrid 一网统管" in zh and ZH["stat_grids"] in zh and "og-stat-value" in zh
     assert EN["layers"] in _text(layout(lang="en")) and ZH["layers"] not in _text(layout(lang="en"))
     assert "og-theme-light" in _text(layout(theme="light"))
 

@@ -114,6 +114,15 @@ def _layer_panel(t: dict, kinds: list[dict], checked: list[str]) -> html.Aside:
     ], className="og-panel og-left")
 
 
+def _stats(t: dict, summary: dict | None) -> html.Div:
+    """District totals strip at the bottom of the map (command-centre overview)."""
+    keys = ("streets", "communities", "grids", "households", "addresses", "facilities")
+    items = [html.Div([html.Div(f"{summary[k]:,}", className="og-stat-value"),
+                       html.Div(t[f"stat_{k}"], className="og-stat-label")], className="og-stat")
+             for k in keys] if summary else []
+    return html.Div(items, className="og-stats")
+
+
 def _detail_panel(t: dict) -> html.Aside:
     return html.Aside([
         html.Div([html.Span(t["details"], className="og-panel-title"),
@@ -134,7 +143,8 @@ def layout(lang: str | None = None, theme: str | None = None, **_query) -> html.
         overview = build_overview(lang)
     except OneGridError as exc:
         log.warning("overview unavailable: %s", exc.message)
-        overview = {"bounds": None, "district_name": None, "kinds": [], "default_kinds": [], "kind_styles": {}}
+        overview = {"bounds": None, "district_name": None, "kinds": [], "default_kinds": [], "kind_styles": {},
+                    "summary": None}
         toast = [html.Div(f"{t['error_prefix']}{exc.message}", className="og-toast-item og-error")]
     return html.Div([
         dcc.Store(id=ids.STRINGS, data=t),
@@ -144,6 +154,7 @@ def layout(lang: str | None = None, theme: str | None = None, **_query) -> html.
             _layer_panel(t, overview["kinds"], overview["default_kinds"]),
             _map(overview["bounds"], overview["kind_styles"]),
             _detail_panel(t),
+            _stats(t, overview["summary"]),
         ], className="og-main"),
         html.Div(toast, id=ids.TOAST, className="og-toast", role="status"),
     ], id=ids.ROOT, className=f"og-root og-theme-{theme} og-lang-{lang}", lang="zh-CN" if lang == "zh" else "en")
