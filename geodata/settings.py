@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass, fields
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from geodata.errors import ConfigError
 
@@ -54,6 +55,8 @@ class Settings:
     min_cell: int = 10
     #: Overlap tolerance between grids of one community, square metres.
     overlap_tolerance_m2: float = 1.0
+    #: Local time zone of the district: "today", daily trends and the simulator's clock.
+    timezone: str = "Asia/Shanghai"
 
     def __post_init__(self) -> None:
         checks = [
@@ -72,6 +75,10 @@ class Settings:
         for ok, name, allowed in checks:
             if not ok:
                 raise ConfigError(f"{PREFIX}{name} must be {allowed}")
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ConfigError(f"{PREFIX}TIMEZONE {self.timezone!r} is not a known time zone") from exc
         if self.basemap_url and not all(k in self.basemap_url for k in ("{z}", "{x}", "{y}")):
             raise ConfigError(f"{PREFIX}BASEMAP_URL must contain {{z}}, {{x}} and {{y}}")
 
