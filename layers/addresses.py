@@ -14,6 +14,7 @@ import shapely
 
 from geodata import maps
 from geodata.geometry import h3_cell_polygon
+from layers.display import lonlat_to_display
 from layers.view import View
 
 #: Cells per response at most: ~230 bytes each keeps the layer well under 1 MB.
@@ -97,4 +98,5 @@ def zoom_into_cell(feature: dict | None, zoom) -> dict | None:
     except (ValueError, TypeError, h3.H3BaseException):
         return None
     z = min(19, int(math.floor(float(zoom or 12))) + 2)
-    return {"center": [lat, lng], "zoom": z, "transition": "flyTo"}
+    lon, lat = lonlat_to_display(lng, lat)
+    return {"center": [lat, lon], "zoom": z, "transition": "flyTo"}

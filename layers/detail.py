@@ -5,6 +5,7 @@ from __future__ import annotations
 from dash import html
 
 from geodata import maps
+from layers.display import collection_to_display, lonlat_to_display
 from layers.facilities import build_kinds
 
 
@@ -63,14 +64,15 @@ def build_detail(conn, kind: str, key: str, t: dict, lang: str) -> tuple[list, t
         body.append(_row(t["capacity"], place["capacity"]))
     body += [html.Div(t["chain"], className="og-k og-block"), _chain(place, t)]
     body += _counts(place, kinds, t)
-    selection = {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "geometry": place["geometry"], "properties": {"kind": kind}}]}
+    selection = collection_to_display({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": place["geometry"], "properties": {"kind": kind}}]})
     return body, place["bbox"], selection
 
 
 def fly_viewport(bbox: tuple, point_zoom: int = 17) -> dict:
-    """dash-leaflet ``viewport`` that flies to a lon/lat extent (a point gets ``point_zoom``)."""
-    minlon, minlat, maxlon, maxlat = bbox
+    """dash-leaflet ``viewport`` that flies to a stored lon/lat extent (a point gets ``point_zoom``)."""
+    minlon, minlat = lonlat_to_display(bbox[0], bbox[1])
+    maxlon, maxlat = lonlat_to_display(bbox[2], bbox[3])
     if maxlon - minlon < 1e-9 and maxlat - minlat < 1e-9:
         return {"center": [minlat, minlon], "zoom": point_zoom, "transition": "flyTo"}
     return {"bounds": [[minlat, minlon], [maxlat, maxlon]], "transition": "flyToBounds"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from geodata import maps
 from geodata.db import pooled
 from geodata.settings import get_settings
+from layers.display import lonlat_to_display
 from layers.facilities import build_kinds, default_kinds, kind_styles
 
 
@@ -19,7 +20,8 @@ def build_overview(lang: str) -> dict:
         summary = maps.fetch_summary(conn)
     bounds = None
     if extent.bbox is not None:
-        b = extent.bbox
-        bounds = [[b.minlat, b.minlon], [b.maxlat, b.maxlon]]
+        (west, south), (east, north) = (lonlat_to_display(extent.bbox.minlon, extent.bbox.minlat),
+                                        lonlat_to_display(extent.bbox.maxlon, extent.bbox.maxlat))
+        bounds = [[south, west], [north, east]]
     return {"bounds": bounds, "district_name": extent.district_name, "kinds": kinds,
             "default_kinds": default_kinds(kinds, get_settings().max_features), "kind_styles": kind_styles(kinds), "summary": summary}

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from geodata import maps
 from geodata.db import pooled
 from geodata.settings import get_settings
-from layers import addresses, admin, basemap, facilities, grids, legend
+from layers import addresses, admin, basemap, display, facilities, grids, legend
 from layers.view import View, parse_view
 
 LAYERS = ("outlines", "grids", "addresses", "facilities", "roads")
@@ -48,7 +48,7 @@ def build_viewport(bounds, zoom, request: LayerRequest, t: dict) -> dict:
                                            "grids", "address_cells", "address_points", "facilities")}
     blocks, truncated = [], []
     with pooled() as conn:
-        view: View = parse_view(bounds, zoom, maps.fetch_extent(conn).bbox)
+        view: View = parse_view(display.bounds_from_display(bounds), zoom, maps.fetch_extent(conn).bbox)
         out["district"] = basemap.build_district(conn, view)
         if "roads" in on:
             out["roads"] = basemap.build_roads(conn, view, cap)
@@ -67,6 +67,7 @@ def build_viewport(bounds, zoom, request: LayerRequest, t: dict) -> dict:
             # The kind checklist (glyph, colour, count) is the facilities' legend and filter.
             out["facilities"] = facilities.build_facilities(conn, view, kinds, request.lang, cap)
     for name, fc in out.items():
+        display.collection_to_display(fc, maps.coordinate_digits(view.zoom))
         if fc.get("truncated"):
             truncated.append(name)
     out["outline_hideout"] = {"fill": "grids" not in on}

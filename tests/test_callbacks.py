@@ -245,3 +245,22 @@ def test_no_sql_outside_geodata():
             if package == "app" and "cli" in path.parts:
                 continue
             assert not sql_words.search(path.read_text(encoding="utf-8")), path
+
+
+def test_update_layers_on_a_gcj02_basemap_shifts_features(demo_db, monkeypatch):
+    with demo_db.connect() as conn:
+        bounds = _bounds(conn)
+    plain = update_layers(bounds, ["outlines"], "households", [], 12, EN, "en")
+    monkeypatch.setenv("ONEGRID_BASEMAP_CRS", "gcj02")
+    get_settings.cache_clear()
+    try:
+        shifted = update_layers(bounds, ["outlines"], "households", [], 12, EN, "en")
+    finally:
+        monkeypatch.delenv("ONEGRID_BASEMAP_CRS")
+        get_settings.cache_clear()
+    import shapely
+
+    first = [shapely.get_coordinates(shapely.geometry.shape(out[DATA_KEYS.index("district")]["features"][0]["geometry"]))[0]
+             for out in (plain, shifted)]
+    (lon_a, lat_a), (lon_b, lat_b) = first
+    assert 0.001 < lon_b - lon_a < 0.01 and 0 < abs(lat_b - lat_a) < 0.01  # GCJ-02 is hundreds of metres off

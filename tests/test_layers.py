@@ -311,3 +311,42 @@ def test_tile_layer_only_when_configured(monkeypatch):
         assert layer.url == "http://tiles.local/{z}/{x}/{y}.png" and layer.attribution == "© local tiles"
     finally:
         get_settings.cache_clear()
+
+
+@pytest.fixture
+def gcj02(monkeypatch):
+    from geodata.settings import get_settings
+
+    monkeypatch.setenv("ONEGRID_BASEMAP_CRS", "gcj02")
+    get_settings.cache_clear()
+    yield
+    monkeypatch.delenv("ONEGRID_BASEMAP_CRS")
+    get_settings.cache_clear()
+
+
+def test_display_is_identity_for_wgs84_basemaps():
+    from layers import display
+
+    fc = {"type": "FeatureCollection", "features": [{"geometry": {"type": "Point", "coordinates": [121.4, 31.3]}}]}
+    assert display.collection_to_display(fc)["features"][0]["geometry"]["coordinates"] == [121.4, 31.3]
+    assert display.bounds_from_display([[31.3, 121.4], [31.4, 121.5]]) == [[31.3, 121.4], [31.4, 121.5]]
+
+
+def test_gcj02_basemap_shifts_what_the_map_gets_and_back(gcj02):
+    from geodata.datum import wgs84_to_gcj02
+    from layers import display
+
+    poly = [[[121.40, 31.30], [121.41, 31.30], [121.41, 31.31], [121.40, 31.30]]]
+    fc = {"type": "FeatureCollection", "features": [
+        {"geometry": {"type": "Point", "coordinates": [121.4, 31.3]}},
+        {"geometry": {"type": "MultiPolygon", "coordinates": [poly, [poly[0][:3] + [poly[0][0]]]]}},
+    ]}
+    out = display.collection_to_display(fc)
+    x, y = wgs84_to_gcj02(121.4, 31.3)
+    assert out["features"][0]["geometry"]["coordinates"] == [round(float(x), 6), round(float(y), 6)]
+    ring = out["features"][1]["geometry"]["coordinates"][0][0]
+    assert len(ring) == 4 and ring[0] == [round(float(x), 6), round(float(y), 6)]
+    shown = [[float(y), float(x)], [float(y) + 0.01, float(x) + 0.01]]
+    (south, west), _ = display.bounds_from_display(shown)
+    assert abs(south - 31.3) < 1e-6 and abs(west - 121.4) < 1e-6
+    assert display.bounds_from_display("junk") == "junk"
