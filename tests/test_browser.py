@@ -92,14 +92,14 @@ def test_command_map_draws_toggles_clicks_and_switches_language(page, server):
 
     # Toggle the address layer on: H3 cells appear; off again: they go.
     assert pg.locator(".og-cell").count() == 0
-    pg.get_by_text("标准地址", exact=True).click()
+    pg.locator("#og-layers").get_by_text("标准地址", exact=True).click()
     assert _wait_paths(pg, ".og-cell") > 0
-    pg.get_by_text("标准地址", exact=True).click()
+    pg.locator("#og-layers").get_by_text("标准地址", exact=True).click()
     pg.wait_for_function("document.querySelectorAll('.og-cell').length === 0", timeout=20_000)
     # Grids off: their polygons disappear.
-    pg.get_by_text("网格", exact=True).click()
+    pg.locator("#og-layers").get_by_text("网格", exact=True).click()
     pg.wait_for_function("document.querySelectorAll('.og-grid').length === 0", timeout=20_000)
-    pg.get_by_text("网格", exact=True).click()
+    pg.locator("#og-layers").get_by_text("网格", exact=True).click()
     _wait_paths(pg, ".og-grid")
     pg.wait_for_timeout(1000)
 

@@ -264,3 +264,11 @@ def test_update_layers_on_a_gcj02_basemap_shifts_features(demo_db, monkeypatch):
              for out in (plain, shifted)]
     (lon_a, lat_a), (lon_b, lat_b) = first
     assert 0.001 < lon_b - lon_a < 0.01 and 0 < abs(lat_b - lat_a) < 0.01  # GCJ-02 is hundreds of metres off
+
+
+def test_click_address_point_shows_the_address(demo_db):
+    with demo_db.connect() as conn:
+        aid, text, grid = conn.execute("SELECT id, full_text, grid_code FROM address ORDER BY id LIMIT 1").fetchone()
+    body, cls, selection, _, _ = show_place("address", {"properties": {"id": aid}}, None, 17, ZH, "zh")
+    assert text in _text(body) and grid in _text(body) and cls == OPEN
+    assert selection["features"][0]["geometry"]["type"] == "Point"
