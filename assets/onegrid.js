@@ -81,10 +81,13 @@ window.onegrid = Object.assign({}, window.onegrid, {
 
 window.dash_clientside = Object.assign({}, window.dash_clientside);
 window.dash_clientside.onegrid = {
-    toggleTheme: function (n, cls) {
-        if (!n) { return window.dash_clientside.no_update; }
-        return cls.indexOf("og-theme-dark") >= 0
-            ? cls.replace("og-theme-dark", "og-theme-light")
-            : cls.replace("og-theme-light", "og-theme-dark");
+    // Theme switch in the browser; the language link keeps the chosen theme across the reload.
+    toggleTheme: function (n, cls, href) {
+        var nu = window.dash_clientside.no_update;
+        if (!n) { return [nu, nu]; }
+        var dark = cls.indexOf("og-theme-dark") >= 0;
+        var next = dark ? cls.replace("og-theme-dark", "og-theme-light") : cls.replace("og-theme-light", "og-theme-dark");
+        var lang = (/lang=(\w+)/.exec(href || "") || [null, "zh"])[1];
+        return [next, "/?lang=" + lang + "&theme=" + (dark ? "light" : "dark")];
     }
 };

@@ -10,7 +10,9 @@ def register(ids) -> None:
     dash.clientside_callback(
         ClientsideFunction(namespace="onegrid", function_name="toggleTheme"),
         Output(ids.ROOT, "className"),
+        Output(ids.LANG_LINK, "href"),
         Input(ids.THEME_TOGGLE, "n_clicks"),
         State(ids.ROOT, "className"),
+        State(ids.LANG_LINK, "href"),
         prevent_initial_call=True,
     )

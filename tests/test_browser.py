@@ -158,6 +158,7 @@ def test_search_flies_and_theme_switches(page, server, demo_db):
                          timeout=20_000)
     pg.click("#og-theme-toggle")
     pg.wait_for_selector(".og-root.og-theme-light", timeout=5_000)
+    assert pg.get_attribute("#og-lang-link", "href") == "/?lang=zh&theme=light"
     pg.wait_for_timeout(1500)
     pg.screenshot(path=str(SHOTS / "map-light-search.png"))
     assert not pg.errors, pg.errors

@@ -73,7 +73,7 @@ def _map(bounds, kind_styles: dict) -> dl.Map:
                   className="og-map", boundsOptions={"padding": [24, 24]})
 
 
-def _header(t: dict, lang: str, district: str | None) -> html.Header:
+def _header(t: dict, lang: str, theme: str, district: str | None) -> html.Header:
     other = "en" if lang == "zh" else "zh"
     return html.Header([
         html.Div([
@@ -88,7 +88,7 @@ def _header(t: dict, lang: str, district: str | None) -> html.Header:
             html.Span(id=ids.ZOOM_INFO, className="og-zoom"),
             html.Button(t["theme_light"] + " / " + t["theme_dark"], id=ids.THEME_TOGGLE, n_clicks=0,
                         className="og-btn"),
-            html.A(t["lang_switch"], id=ids.LANG_LINK, href=f"/?lang={other}", className="og-btn og-lang"),
+            html.A(t["lang_switch"], id=ids.LANG_LINK, href=f"/?lang={other}&theme={theme}", className="og-btn og-lang"),
         ], className="og-header-tools"),
     ], className="og-header")
 
@@ -149,7 +149,7 @@ def layout(lang: str | None = None, theme: str | None = None, **_query) -> html.
     return html.Div([
         dcc.Store(id=ids.STRINGS, data=t),
         dcc.Store(id=ids.LANG, data=lang),
-        _header(t, lang, overview["district_name"]),
+        _header(t, lang, theme, overview["district_name"]),
         html.Main([
             _layer_panel(t, overview["kinds"], overview["default_kinds"]),
             _map(overview["bounds"], overview["kind_styles"]),
