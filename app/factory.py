@@ -6,6 +6,7 @@ time), so tests and gunicorn workers each get a complete one.
 
 from __future__ import annotations
 
+import importlib
 import logging
 from pathlib import Path
 
@@ -24,6 +25,9 @@ log = logging.getLogger(__name__)
 
 APP_DIR = Path(__file__).resolve().parent
 ASSETS_DIR = APP_DIR.parent / "assets"
+#: Flask APIs mounted on the dashboard's server. Each module exposes ``build_blueprint()`` and
+#: ``URL_PREFIX``; a module not present in this build is skipped (like the CLI's command groups).
+BLUEPRINT_MODULES = ("app.open311",)
 
 
 def _healthz():
@@ -57,5 +61,17 @@ def create_app() -> dash.Dash:
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
     app.server.add_url_rule("/healthz", "healthz", _healthz)
+    _register_blueprints(app.server)
     callbacks.register(ids)
     return app
+
+
+def _register_blueprints(server) -> None:
+    for name in BLUEPRINT_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue  # API not installed in this build
+            raise
+        server.register_blueprint(module.build_blueprint(), url_prefix=module.URL_PREFIX)
