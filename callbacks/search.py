@@ -10,7 +10,7 @@ from geodata.db import pooled
 from layers.search import build_suggestions
 
 
-def suggest(search_value: str | None, current_value, t) -> tuple:
+def suggest(search_value: str | None, t) -> tuple:
     """Plain function behind the callback: (options, toast). Empty text keeps the options
     (the dropdown clears its text after a pick and must still know the picked option)."""
     text = (search_value or "").strip()
@@ -31,7 +31,6 @@ def register(ids) -> None:
         Output(ids.SEARCH, "options"),
         Output(ids.TOAST, "children", allow_duplicate=True),
         Input(ids.SEARCH, "search_value"),
-        State(ids.SEARCH, "value"),
         State(ids.STRINGS, "data"),
         prevent_initial_call=True,
     )(suggest)

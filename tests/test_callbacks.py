@@ -208,12 +208,12 @@ def test_unknown_place_shows_a_message(demo_db):
 
 def test_suggest(demo_db):
     code, _ = _grid(demo_db)
-    assert suggest("", None, EN) == (no_update, no_update)
-    options, toast = suggest(code[:9], None, EN)
+    assert suggest("", EN) == (no_update, no_update)
+    options, toast = suggest(code[:9], EN)
     assert options and len(options) <= 10 and all("|" in o["value"] for o in options) and toast is no_update
-    options, _ = suggest("zzzz-no-such-place-zzzz", None, EN)
+    options, _ = suggest("zzzz-no-such-place-zzzz", EN)
     assert options[0]["disabled"] and options[0]["label"] == EN["no_results"]
-    _, toast = suggest("x" * 200, None, EN)
+    _, toast = suggest("x" * 200, EN)
     assert "too long" in _text(toast)
 
 
