@@ -10,10 +10,8 @@ from __future__ import annotations
 import math
 
 import h3
-import shapely
 
 from geodata import maps
-from geodata.geometry import h3_cell_polygon
 from layers.display import lonlat_to_display
 from layers.view import View
 
@@ -37,11 +35,22 @@ def resolution_for_zoom(zoom: float) -> int | None:
     return None
 
 
+def _hexagon(cell: int, digits: int) -> list[list[float]]:
+    """Closed lon/lat ring of an H3 cell, rounded (h3 answers lat/lng; swapped here).
+
+    Plain h3 + round instead of :func:`geodata.geometry.h3_cell_polygon`: thousands of cells
+    per request, and building shapely polygons only to read their coordinates back doubles
+    the layer's time.
+    """
+    ring = [[round(lng, digits), round(lat, digits)] for lat, lng in h3.api.basic_int.cell_to_boundary(cell)]
+    return ring + ring[:1]
+
+
 def _cell_features(cells: list[tuple[int, int]], digits: int) -> list[dict]:
     top = max((n for _, n in cells), default=1)
     features = []
     for cell, n in cells:
-        ring = shapely.get_coordinates(h3_cell_polygon(cell)).round(digits).tolist()
+        ring = _hexagon(int(cell), digits)
         features.append({
             "type": "Feature",
             "geometry": {"type": "Polygon", "coordinates": [ring]},
@@ -54,14 +63,10 @@ def _cell_features(cells: list[tuple[int, int]], digits: int) -> list[dict]:
 def build_cells(conn, view: View, resolution: int, cap: int) -> dict:
     """Address counts per H3 cell in the viewport as hexagon polygons (lon/lat GeoJSON).
 
-    Starts at ``resolution`` and coarsens while the cell count exceeds ``cap``.
+    Starts at ``resolution``; more than ``cap`` (at most ``CELL_CAP``) cells are rolled up one
+    resolution, and still too many keep the densest (``truncated``).
     """
-    res = resolution
-    while True:
-        cells, truncated = maps.fetch_address_cells(conn, view.bbox, res, min(cap, CELL_CAP))
-        if not truncated or res == 7:
-            break
-        res -= 1
+    cells, truncated, res = maps.fetch_address_cells(conn, view.bbox, resolution, min(cap, CELL_CAP))
     features = _cell_features(cells, maps.coordinate_digits(view.zoom))
     return {"type": "FeatureCollection", "features": features, "truncated": truncated,
             "mode": "cells", "resolution": res}

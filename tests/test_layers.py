@@ -350,3 +350,12 @@ def test_gcj02_basemap_shifts_what_the_map_gets_and_back(gcj02):
     (south, west), _ = display.bounds_from_display(shown)
     assert abs(south - 31.3) < 1e-6 and abs(west - 121.4) < 1e-6
     assert display.bounds_from_display("junk") == "junk"
+
+
+def test_hexagon_matches_the_geometry_helper():
+    from geodata.geometry import h3_cell_polygon
+
+    cell = h3.api.basic_int.latlng_to_cell(31.3, 121.4, 9)
+    ring = addresses._hexagon(cell, 7)
+    assert ring[0] == ring[-1] and len(ring) == 7
+    assert shapely.Polygon(ring).equals_exact(h3_cell_polygon(cell), tolerance=1e-6)
