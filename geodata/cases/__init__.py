@@ -6,8 +6,10 @@ days follow ``get_settings().timezone``. Nothing here commits: callers own the t
 """
 
 from geodata.cases.apikeys import create_api_key, fetch_api_keys, revoke_api_key, verify_api_key
+from geodata.cases.batch import write_cases
 from geodata.cases.catalog import fetch_categories, fetch_category_attributes, fetch_departments
 from geodata.cases.intake import create_case
+from geodata.cases.kpi import fetch_grid_case_stats, fetch_kpis, fetch_ranking, fetch_trend
 from geodata.cases.model import (
     ACTIONS,
     CHANNELS,
@@ -31,6 +33,6 @@ __all__ = [
     "ACTIONS", "CHANNELS", "FINAL_STATES", "OPEN_STATES", "Case", "CaseFilter", "allowed_actions",
     "create_api_key", "create_case", "fetch_api_keys", "fetch_case", "fetch_case_by_token",
     "fetch_case_events", "fetch_cases", "fetch_categories", "fetch_category_attributes",
-    "fetch_changes_since", "fetch_departments", "fetch_event_cursor", "revoke_api_key", "transition",
-    "verify_api_key",
+    "fetch_changes_since", "fetch_departments", "fetch_event_cursor", "fetch_grid_case_stats", "fetch_kpis",
+    "fetch_ranking", "fetch_trend", "revoke_api_key", "transition", "verify_api_key", "write_cases",
 ]

@@ -1,0 +1,242 @@
+"""Batch (historical) case import: all or nothing, set-based.
+
+``write_cases`` checks the whole frame in Python (vectorised where it matters), COPYs it
+into a staging table, routes every point in one SQL statement, inserts the cases and
+generates their event log in SQL. Nothing commits; a problem raises ImportRejected listing
+every bad row by its ``_where`` label and leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+import io
+from zoneinfo import ZoneInfo
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import psycopg
+import shapely
+
+from geodata.cases import batch_sql as Q
+from geodata.cases.catalog import fetch_categories, fetch_departments
+from geodata.cases.model import CHANNELS, MAX_DESCRIPTION, STATES
+from geodata.errors import ImportRejected, Problem
+from geodata.settings import get_settings
+from geodata.store import _check_frame
+
+MAX_PROBLEMS = 1000
+TEXT_COLUMNS = ("code", "category_code", "channel", "state", "description", "address_text", "source_ref",
+                "department_code", "satisfaction")
+#: Words accepted for channels (lower case) → channel.
+CHANNEL_WORDS = {
+    **{c: c for c in CHANNELS},
+    "监督员": "supervisor", "监督员上报": "supervisor", "网格员": "supervisor", "巡查": "supervisor",
+    "视频": "video", "视频监控": "video", "视频ai": "video", "视频智能识别": "video", "camera": "video",
+    "物联": "iot", "物联感知": "iot", "传感器": "iot", "sensor": "iot",
+    "公众": "public", "热线": "public", "12345": "public", "公众举报": "public", "hotline": "public",
+    "上级交办": "assigned", "交办": "assigned",
+}
+STATE_WORDS = {
+    **{s: s for s in STATES},
+    "上报": "reported", "立案": "registered", "派遣": "dispatched", "处理中": "handling", "已反馈": "fed_back",
+    "返工": "returned", "结案": "closed", "已结案": "closed", "已评价": "evaluated", "作废": "rejected",
+    "不予立案": "rejected", "重复": "duplicate", "in_handling": "handling", "in handling": "handling",
+}
+#: Workflow order of the stamps; each must not precede the one before it.
+ORDER = ("reported_at", "registered_at", "dispatched_at", "started_at", "fed_back_at", "closed_at",
+         "evaluated_at")
+_NEEDS_DISPATCH = ("dispatched", "handling", "fed_back", "returned", "closed", "evaluated")
+
+
+def _texts(gdf: gpd.GeoDataFrame) -> dict[str, np.ndarray]:
+    out = {}
+    for column in TEXT_COLUMNS:
+        if column in gdf.columns:
+            values = gdf[column].astype(object).where(gdf[column].notna(), None).to_numpy(dtype=object)
+            out[column] = np.array([None if v is None or str(v).strip() == "" else str(v).strip()
+                                    for v in values], dtype=object)
+        else:
+            out[column] = np.full(len(gdf), None, dtype=object)
+    return out
+
+
+def _times(gdf: gpd.GeoDataFrame, column: str, tz: ZoneInfo, where: list[str],
+           problems: list[Problem]) -> np.ndarray:
+    """A time column → int64 microseconds since the epoch (UTC), ``-1`` for empty cells.
+
+    Naive times are local time of the district (``ONEGRID_TIMEZONE``).
+    """
+    if column not in gdf.columns:
+        return np.full(len(gdf), -1, dtype=np.int64)
+    raw = gdf[column]
+    if pd.api.types.is_datetime64_any_dtype(raw):
+        parsed = raw
+    else:
+        text = raw.astype(object).where(raw.notna(), None).map(lambda v: None if v is None or str(v).strip() == ""
+                                                               else str(v).strip())
+        parsed = pd.Series([_one_time(v) for v in text], index=raw.index, dtype=object)
+        for i in np.flatnonzero(text.notna().to_numpy() & parsed.isna().to_numpy()):
+            problems.append(Problem(where[i], f"{column} {text.iat[i]!r} is not a date-time (use ISO 8601, "
+                                              "e.g. 2026-10-01 08:30 or 2026-10-01T08:30:00+08:00)"))
+        parsed = pd.to_datetime(parsed.where(parsed.notna(), None), utc=True)
+    if getattr(parsed.dt, "tz", None) is None:
+        parsed = parsed.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
+    utc = parsed.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[us]")
+    micro = utc.to_numpy().astype(np.int64)
+    micro[utc.isna().to_numpy()] = -1
+    return micro
+
+
+def _one_time(value):
+    """Parse one cell; naive values are tagged with the district's zone."""
+    if value is None:
+        return None
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        return None
+    if stamp is pd.NaT:
+        return None
+    if stamp.tzinfo is None:
+        stamp = stamp.tz_localize(ZoneInfo(get_settings().timezone))
+    return stamp
+
+
+def _words(values: np.ndarray, words: dict[str, str], what: str, where: list[str], problems: list[Problem],
+           *, required: bool) -> np.ndarray:
+    out = np.full(len(values), None, dtype=object)
+    for i, v in enumerate(values):
+        if v is None:
+            if required:
+                problems.append(Problem(where[i], f"{what} is required but empty"))
+            continue
+        hit = words.get(v.lower()) or words.get(v)
+        if hit is None:
+            problems.append(Problem(where[i], f"unknown {what} {v!r} (use {', '.join(sorted(set(words.values())))})"))
+        out[i] = hit
+    return out
+
+
+def _check_rows(conn, t: dict, stamps: dict, where: list[str], problems: list[Problem]) -> None:
+    """Categories, departments, satisfaction, description, codes, stamp order and state needs."""
+    cats = {}
+    for c in fetch_categories(conn, active_only=False):
+        for word in (c["code"], c["name_zh"], c["name_en"].lower()):
+            cats[word] = c["code"]
+    t["category_code"] = _words(t["category_code"], cats, "category", where, problems, required=True)
+    departments = {d["code"]: d["code"] for d in fetch_departments(conn)}
+    departments |= {d["name_zh"]: d["code"] for d in fetch_departments(conn)}
+    t["department_code"] = np.array([None if v is None else departments.get(v, v) for v in t["department_code"]],
+                                    dtype=object)
+    for i, v in enumerate(t["department_code"]):
+        if v is not None and v not in departments.values():
+            problems.append(Problem(where[i], f"unknown department {v!r}"))
+    for i, v in enumerate(t["description"]):
+        if v is not None and len(v) > MAX_DESCRIPTION:
+            problems.append(Problem(where[i], f"description is longer than {MAX_DESCRIPTION} characters"))
+    sat = np.full(len(where), None, dtype=object)
+    for i, v in enumerate(t["satisfaction"]):
+        if v is not None:
+            ok = v.replace(".0", "").isdigit() and 1 <= int(float(v)) <= 5
+            if not ok or t["state"][i] != "evaluated":
+                problems.append(Problem(where[i], f"satisfaction {v!r}: a whole number 1..5, for evaluated cases only"))
+            else:
+                sat[i] = int(float(v))
+    t["satisfaction"] = sat
+    _check_stamps(t, stamps, where, problems)
+    codes = [c for c in t["code"] if c is not None]
+    seen: dict[str, str] = {}
+    for i, c in enumerate(t["code"]):
+        if c is not None:
+            if c in seen:
+                problems.append(Problem(where[i], f"duplicate code {c!r} (also at {seen[c]})"))
+            seen.setdefault(c, where[i])
+    for (c,) in conn.execute(Q.CODES_IN_DB, (codes,)) if codes else []:
+        problems.append(Problem(seen[c], f"case code {c!r} already exists in the database"))
+
+
+def _derive_state(stamps: dict, n: int) -> np.ndarray:
+    state = np.full(n, "reported", dtype=object)
+    for column, value in (("registered_at", "registered"), ("dispatched_at", "dispatched"),
+                          ("started_at", "handling"), ("fed_back_at", "fed_back"), ("closed_at", "closed"),
+                          ("evaluated_at", "evaluated")):
+        state[stamps[column] >= 0] = value
+    return state
+
+
+def _check_stamps(t: dict, stamps: dict, where: list[str], problems: list[Problem]) -> None:
+    for i in np.flatnonzero(stamps["reported_at"] < 0):
+        problems.append(Problem(where[i], "reported_at is required but empty"))
+    latest = stamps["reported_at"].copy()
+    latest_name = np.full(len(where), "reported_at", dtype=object)
+    for column in ORDER[1:]:
+        have = stamps[column] >= 0
+        bad = have & (stamps[column] < latest)
+        for i in np.flatnonzero(bad):
+            problems.append(Problem(where[i], f"{column} is before {latest_name[i]}"))
+        latest = np.where(have, np.maximum(latest, stamps[column]), latest)
+        latest_name = np.where(have, column, latest_name)
+    state = t["state"]
+    for i, s in enumerate(state):
+        if s in _NEEDS_DISPATCH and stamps["dispatched_at"][i] < 0:
+            problems.append(Problem(where[i], f"state {s} needs dispatched_at"))
+        if s in ("closed", "evaluated") and stamps["closed_at"][i] < 0:
+            problems.append(Problem(where[i], f"state {s} needs closed_at"))
+        if s not in ("closed", "evaluated") and s is not None and stamps["closed_at"][i] >= 0:
+            problems.append(Problem(where[i], f"closed_at given but the state is {s}"))
+
+
+def _stage_csv(t: dict, stamps: dict, where: list[str], xy: np.ndarray) -> bytes:
+    frame = pd.DataFrame({"ord": np.arange(len(where)), "where_label": where})
+    for column in Q.STAGE_COLUMNS[2:11]:
+        frame[column] = t[column]
+    for column in Q.STAMPS:
+        frame[column] = pd.array(np.where(stamps[column] >= 0, stamps[column], 0), dtype="Int64")
+        frame.loc[stamps[column] < 0, column] = pd.NA
+    frame["lon"], frame["lat"] = xy[:, 0], xy[:, 1]
+    buf = io.StringIO()
+    frame.to_csv(buf, header=False, index=False, float_format="%.9f")
+    return buf.getvalue().encode("utf-8")
+
+
+def write_cases(conn: psycopg.Connection, gdf: gpd.GeoDataFrame, *, events: bool = True,
+                actor: str = "import") -> int:
+    """Insert historical cases (points, EPSG:4326 lon/lat), all or nothing; returns rows written.
+
+    Columns (canonical names; all but category_code, channel and reported_at optional):
+    code, category_code (code or Chinese/English name), channel (code or word: 监督员, 视频, 热线 …),
+    state (derived from the latest time given when absent), description, address_text,
+    source_ref, department_code (default: routed by dispatch rules), satisfaction (1..5,
+    evaluated only), reported_at, registered_at, dispatched_at, started_at, deadline_at
+    (default dispatched_at + time limit), fed_back_at, closed_at, evaluated_at — times as
+    datetimes or ISO 8601 text; naive times are local (``ONEGRID_TIMEZONE``). ``_where``
+    labels rows in messages. Points must lie in a community of the district.
+
+    With ``events`` every known step becomes a ``case_event`` (actor ``actor``), generated in
+    SQL. Never commits.
+    """
+    where, problems = _check_frame(gdf, ("Point",), "cases")
+    tz = ZoneInfo(get_settings().timezone)
+    t = _texts(gdf)
+    t["channel"] = _words(t["channel"], CHANNEL_WORDS, "channel", where, problems, required=True)
+    stamps = {c: _times(gdf, c, tz, where, problems) for c in Q.STAMPS}
+    given = t["state"]
+    t["state"] = _words(given, STATE_WORDS, "state", where, problems, required=False)
+    derived = _derive_state(stamps, len(where))
+    t["state"] = np.where(pd.isna(t["state"]) & pd.isna(given), derived, t["state"])
+    _check_rows(conn, t, stamps, where, problems)
+    if problems:
+        raise ImportRejected(problems[:MAX_PROBLEMS])
+    xy = shapely.get_coordinates(np.asarray(gdf.geometry.values, dtype=object))
+    conn.execute(Q.STAGE)
+    with conn.cursor().copy(Q.COPY) as cp:
+        cp.write(_stage_csv(t, stamps, where, xy))
+    conn.execute(Q.ROUTE, {"tz": tz.key})
+    outside = [Problem(w, f"point ({x:.6f}, {y:.6f}) is outside the district (in no community)")
+               for w, x, y in conn.execute(Q.OUTSIDE)]
+    if outside:
+        raise ImportRejected(outside)
+    written = conn.execute(Q.INSERT_CASES).rowcount
+    if events:
+        conn.execute(Q.INSERT_EVENTS, {"actor": actor})
+    return written
