@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from geodata.io.columns import LAYER_TABLES, parse_map
+from geodata.io.columns import IMPORT_LAYERS, LAYER_TABLES, parse_map
 from geodata.io.export import export_layer
 from geodata.io.importer import import_file
 
@@ -16,7 +16,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "import", help="import a layer from GeoJSON, GeoPackage, Shapefile (.shp/.zip), FlatGeobuf or CSV",
         description="Import a file into one layer, all or nothing: any bad line or feature rejects the "
                     "whole file and leaves the database unchanged.")
-    imp.add_argument("layer", choices=LAYERS, help="which layer the file holds")
+    imp.add_argument("layer", choices=list(IMPORT_LAYERS), help="which layer the file holds (cases: historical "
+                     "cases, CSV with lon/lat or GeoJSON points)")
     imp.add_argument("path", help="the file (.geojson .json .gpkg .shp .zip .fgb .csv)")
     imp.add_argument("--crs", help="CRS of the coordinates when the file does not declare one, e.g. EPSG:3857 "
                                    "(must agree with the file's CRS when it declares one)")

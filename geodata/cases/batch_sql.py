@@ -44,7 +44,7 @@ SELECT s.ord, s.where_label, s.category_code, s.channel, s.state, coalesce(s.des
   LEFT JOIN LATERAL (SELECT code, parent_code FROM admin_area
                       WHERE g.code IS NULL AND level = 'community'
                         AND ST_Covers(admin_area.geom, ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326))
-                      ORDER BY code LIMIT 1) a ON true"""
+                      ORDER BY code LIMIT 1) a ON true"""  # noqa: S608 (fixed column names only)
 OUTSIDE = """
 SELECT where_label, ST_X(geom), ST_Y(geom) FROM og_routed_case
  WHERE street_code IS NULL ORDER BY ord LIMIT 1000"""

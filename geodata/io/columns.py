@@ -27,6 +27,9 @@ LAYER_TABLES = {
     "facilities": "facility",
     "roads": "road",
 }
+#: Layers ``onegrid import`` takes: the map layers plus historical cases (not exported here:
+#: cases carry reporter data and have their own readers).
+IMPORT_LAYERS = {**LAYER_TABLES, "cases": "cases"}
 
 #: Canonical attribute columns per table (what the writers read).
 TABLE_COLUMNS = {
@@ -35,6 +38,9 @@ TABLE_COLUMNS = {
     "address": ("code", "full_text", "road", "number", "building", "unit"),
     "facility": ("code", "kind", "name", "capacity", "address_id"),
     "road": ("name", "kind"),
+    "cases": ("code", "category_code", "channel", "state", "description", "address_text", "source_ref",
+              "department_code", "satisfaction", "reported_at", "registered_at", "dispatched_at", "started_at",
+              "deadline_at", "fed_back_at", "closed_at", "evaluated_at"),
 }
 
 #: Columns a file must have (the writers derive or default the rest).
@@ -44,6 +50,7 @@ REQUIRED = {
     "address": ("full_text",),
     "facility": ("kind", "name"),
     "road": (),
+    "cases": ("category_code", "channel", "reported_at"),
 }
 
 #: Coordinate columns a CSV may carry; ``--map`` may target these too.
@@ -86,6 +93,25 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
     "road": {
         "name": (*_NAME, "roadname", "道路名称", "路名"),
         "kind": ("type", "class", "fclass", "highway", "等级", "道路等级", "类型", "道路类型"),
+    },
+    "cases": {
+        "code": ("casecode", "caseno", "案卷编号", "案件编号", "编号"),
+        "category_code": ("category", "servicecode", "type", "类别", "案件类别", "问题类型", "类型", "小类"),
+        "channel": ("source", "来源", "渠道", "上报渠道", "案件来源"),
+        "state": ("status", "状态", "案件状态"),
+        "description": ("desc", "问题描述", "描述", "案件描述", "内容"),
+        "address_text": ("address", "addr", "地址", "发生地址", "位置描述"),
+        "source_ref": ("sourceref", "设备编号", "工单号"),
+        "department_code": ("department", "dept", "处置部门", "责任部门", "部门"),
+        "satisfaction": ("rating", "满意度", "评价"),
+        "reported_at": ("reported", "requesteddatetime", "上报时间", "发现时间", "报告时间"),
+        "registered_at": ("registered", "立案时间"),
+        "dispatched_at": ("dispatched", "派遣时间"),
+        "started_at": ("started", "处理时间", "开始处理时间"),
+        "deadline_at": ("deadline", "处置时限", "截止时间"),
+        "fed_back_at": ("fedback", "反馈时间"),
+        "closed_at": ("closed", "结案时间"),
+        "evaluated_at": ("evaluated", "评价时间"),
     },
 }
 

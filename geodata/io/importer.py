@@ -21,12 +21,13 @@ import psycopg
 from tqdm import tqdm
 
 from geodata import store
+from geodata.cases.batch import write_cases
 from geodata.db import connect
 from geodata.errors import ImportRejected, InvalidInput
 from geodata.io import queries as Q
 from geodata.io.columns import (
     COORDINATE_COLUMNS,
-    LAYER_TABLES,
+    IMPORT_LAYERS,
     ColumnPlan,
     check_map,
     check_targets,
@@ -45,6 +46,7 @@ WRITERS: dict[str, Callable] = {
     "address": store.write_addresses,
     "facility": store.write_facilities,
     "road": store.write_roads,
+    "cases": write_cases,
 }
 
 
@@ -72,7 +74,7 @@ class ImportReport:
         out = [head]
         if self.ignored:
             out.append(f"  ignored columns: {', '.join(self.ignored)}")
-        label = {"admin_area": "level", "road": "street"}.get(self.table, "community")
+        label = {"admin_area": "level", "road": "street", "cases": "street"}.get(self.table, "community")
         for code, name, n in self.groups:
             shown = "(none)" if code is None else f"{code} {name}" if name and name != code else code
             out.append(f"  {label} {shown}: {n}")
@@ -140,7 +142,7 @@ def import_file(layer_or_table: str, path: str | Path, *, crs: str | None = None
 
     Parameters
     ----------
-    layer_or_table : ``admin-areas``, ``grids``, ``addresses``, ``facilities``, ``roads`` (or the table name).
+    layer_or_table : ``admin-areas``, ``grids``, ``addresses``, ``facilities``, ``roads``, ``cases`` (or the table name).
     path : GeoJSON, GeoPackage, Shapefile (.shp / .zip), FlatGeobuf or CSV; any CRS, stored as EPSG:4326.
     crs : ``--crs``: the coordinates' CRS when the file has none; must agree with the file's otherwise.
     layer : GeoPackage layer (or .shp inside a zip) when the file holds several.
@@ -155,9 +157,9 @@ def import_file(layer_or_table: str, path: str | Path, *, crs: str | None = None
     ------
     OneGridError subclasses (``ImportRejected`` lists every bad line/feature); nothing is written.
     """
-    table = LAYER_TABLES.get(layer_or_table, layer_or_table)
+    table = IMPORT_LAYERS.get(layer_or_table, layer_or_table)
     if table not in WRITERS:
-        raise InvalidInput(f"unknown layer {layer_or_table!r}; use one of {', '.join(LAYER_TABLES)}")
+        raise InvalidInput(f"unknown layer {layer_or_table!r}; use one of {', '.join(IMPORT_LAYERS)}")
     own = conn is None
     conn = conn or connect()
     try:

@@ -19,6 +19,7 @@ GROUP_COLUMN = {
     "address": "community_code",
     "facility": "community_code",
     "road": "street_code",
+    "cases": "street_code",
 }
 
 #: Per table: exported columns (besides the geometry), in file order.
