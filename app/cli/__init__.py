@@ -13,7 +13,7 @@ import sys
 
 from geodata.errors import OneGridError
 
-COMMAND_MODULES = ["app.cli.db", "app.cli.serve", "app.cli.demo", "app.cli.data", "app.cli.apikey"]
+COMMAND_MODULES = ["app.cli.db", "app.cli.serve", "app.cli.demo", "app.cli.data", "app.cli.apikey", "app.cli.cases"]
 
 
 def build_parser() -> argparse.ArgumentParser:
