@@ -173,35 +173,22 @@ def fetch_grid_values(conn, metric: str) -> list[int]:
     return [r["v"] for r in _rows(conn, _query(f"map_grid_{metric}"), {})]
 
 
-#: Most fine cells one scan may group before the answer is rolled up regardless.
-_CELL_SCAN_LIMIT = 100_000
-
-
 def fetch_address_cells(conn, bbox: BBox, resolution: int, cap: int) -> tuple[list[tuple[int, int]], bool, int]:
-    """Addresses in the viewport counted per H3 cell at ``resolution`` (7..10), in one scan.
+    """Address counts per H3 cell at ``resolution`` (7..10) for the viewport, from the
+    ``address_cell`` pyramid (a few hundred rows instead of every address in view).
 
-    When there are more than ``cap`` cells, the counts are rolled up to the parent resolution
-    (still the same scan). Returns ``([(cell_id, count), ...], truncated, resolution_used)``,
-    densest cells first, at most ``cap``. Counts are of the addresses inside the viewport (a
-    cell cut by the edge counts only its visible part).
+    Cells are those whose addresses' bounding box meets the viewport, with their whole count
+    (a superset of the exact view). More than ``cap`` cells → the next coarser resolution.
+    Returns ``([(cell_id, count), ...], truncated, resolution_used)``, densest first, ≤ ``cap``.
     """
     if resolution not in (7, 8, 9, 10):
         raise InvalidInput(f"H3 resolution must be 7..10, got {resolution!r}")
-    parent_res = max(7, resolution - 1)
-    query = sql.SQL(_query("map_address_cells")).format(
-        cell=sql.Identifier(f"h3_r{resolution}"), parent=sql.Identifier(f"h3_r{parent_res}"))
-    rows = _rows(conn, query, _view_params(bbox, MAX_ZOOM, _CELL_SCAN_LIMIT + 1))
-    scan_cut = len(rows) > _CELL_SCAN_LIMIT
-    counts: dict[int, int] = {}
-    if len(rows) <= cap and not scan_cut:
-        counts = {r["cell"]: r["n"] for r in rows}
-        used = resolution
-    else:
-        for r in rows:
-            counts[r["parent"]] = counts.get(r["parent"], 0) + r["n"]
-        used = parent_res
-    ranked = sorted(counts.items(), key=lambda kv: -kv[1])
-    return ranked[:cap], len(ranked) > cap or scan_cut, used
+    for res in range(resolution, 6, -1):
+        query = sql.SQL(_query("map_address_cells")).format(res=sql.Literal(res))
+        rows = _rows(conn, query, _view_params(bbox, MAX_ZOOM, cap + 1))
+        if len(rows) <= cap or res == 7:
+            break
+    return [(r["cell"], r["n"]) for r in rows[:cap]], len(rows) > cap, res
 
 
 def fetch_address_points(conn, bbox: BBox, cap: int) -> tuple[list[dict], bool]:

@@ -63,8 +63,8 @@ def _cell_features(cells: list[tuple[int, int]], digits: int) -> list[dict]:
 def build_cells(conn, view: View, resolution: int, cap: int) -> dict:
     """Address counts per H3 cell in the viewport as hexagon polygons (lon/lat GeoJSON).
 
-    Starts at ``resolution``; more than ``cap`` (at most ``CELL_CAP``) cells are rolled up one
-    resolution, and still too many keep the densest (``truncated``).
+    Starts at ``resolution``; more than ``cap`` (at most ``CELL_CAP``) cells → coarser cells,
+    down to resolution 7, where still too many keep the densest (``truncated``).
     """
     cells, truncated, res = maps.fetch_address_cells(conn, view.bbox, resolution, min(cap, CELL_CAP))
     features = _cell_features(cells, maps.coordinate_digits(view.zoom))
