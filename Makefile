@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_SCALE ?= district
 DEMO_DISTRICT ?= 上海市/宝山区
+# Live cases per second the simulator reports while the demo is served (0 = no simulator).
+DEMO_RATE ?= 0.5
 # Debian packages OneGrid needs: PostGIS (+ pgRouting for walking distances), Chinese fonts,
 # Chromium (browser tests, snapshots), poppler (PDF checks).
 SYSTEM_PACKAGES := postgresql-15-postgis-3 postgresql-15-pgrouting fonts-wqy-microhei chromium poppler-utils
@@ -41,7 +43,15 @@ db: system venv
 
 demo: db
 	$(BIN)/onegrid demo load --if-empty --scale $(DEMO_SCALE) --district '$(DEMO_DISTRICT)'
-	$(BIN)/onegrid serve
+	@if [ "$(DEMO_RATE)" != "0" ]; then \
+	  log="$${ONEGRID_DATA_DIR:-.onegrid}/simulate.log"; mkdir -p "$$(dirname "$$log")"; \
+	  echo "simulating live cases at $(DEMO_RATE)/s (log: $$log)"; \
+	  $(BIN)/onegrid simulate cases --rate $(DEMO_RATE) --duration 0 --quiet > "$$log" 2>&1 & sim=$$!; \
+	  trap 'kill $$sim 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/onegrid serve; \
+	else \
+	  $(BIN)/onegrid serve; \
+	fi
 
 serve: venv
 	$(BIN)/onegrid serve
@@ -50,7 +60,7 @@ test: system venv
 	$(BIN)/python -m pytest
 
 bench: db
-	$(BIN)/python bench/viewport_addresses.py
+	@set -e; for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b; done
 
 lint: venv
 	$(BIN)/ruff check app callbacks layers geodata tests bench
