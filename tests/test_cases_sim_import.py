@@ -67,3 +67,23 @@ def test_simulator_reports_and_moves_cases(demo_db):
         channels = {c.channel for c in C.fetch_cases(conn)}
     assert actions["report"] == created and sum(actions.values()) == created + moved
     assert len(channels) >= 2
+
+
+def test_demo_history_is_plausible(demo_db):
+    from geodata.cases.history import seed_history
+
+    with demo_db.connect() as conn:
+        written = seed_history(conn, days=90, scale="small", seed=42)
+        conn.commit()
+        states = dict(conn.execute("SELECT state, count(*) FROM cases GROUP BY 1").fetchall())
+        span = conn.execute("SELECT min(reported_at), max(reported_at) FROM cases").fetchone()
+        kpi = C.fetch_kpis(conn)
+        rules = conn.execute("SELECT count(*) FROM dispatch_rule WHERE street_code IS NOT NULL").fetchone()[0]
+        bad_chain = conn.execute(
+            "SELECT count(*) FROM (SELECT case_id, to_state, lead(from_state) OVER w AS nxt FROM case_event "
+            "WINDOW w AS (PARTITION BY case_id ORDER BY id)) e WHERE nxt IS NOT NULL AND nxt <> to_state").fetchone()[0]
+    assert 1000 <= written <= 2000
+    assert states.get("closed", 0) + states.get("evaluated", 0) > 0.7 * written
+    assert 0 < kpi["on_time_rate"] < kpi["closure_rate"] <= 1 and kpi["overdue"] > 0
+    assert (span[1] - span[0]).days >= 85
+    assert rules >= 3 and bad_chain == 0

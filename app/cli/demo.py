@@ -7,8 +7,8 @@ import time
 
 from geodata.db import connect
 from geodata.demo import DEFAULT_DISTRICT, build_demo
-from geodata.demo.load import count_admin_areas, delete_onegrid_data, lock_demo, write_demo
-from geodata.errors import Conflict
+from geodata.demo.load import count_admin_areas, delete_onegrid_data, lock_demo, write_demo, write_history
+from geodata.errors import Conflict, InvalidInput
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,11 +25,15 @@ def register(sub: argparse._SubParsersAction) -> None:
                       help="do nothing (exit 0) when the database already has admin areas")
     mode.add_argument("--replace", action="store_true",
                       help="delete all OneGrid data first (same transaction)")
+    p.add_argument("--history-days", type=int, default=90, metavar="N",
+                   help="seed the last N days of cases (default %(default)s; 0 = none)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.set_defaults(func=cmd_load)
 
 
 def cmd_load(args) -> int:
+    if not 0 <= args.history_days <= 366:
+        raise InvalidInput(f"--history-days must be within 0..366, got {args.history_days}")
     started = time.monotonic()
     with connect() as conn:
         existing = count_admin_areas(conn)
@@ -53,6 +57,7 @@ def cmd_load(args) -> int:
                 raise Conflict(f"the database already has {existing} admin areas; nothing was changed")
             deleted = delete_onegrid_data(conn) if args.replace else {}
             counts = write_demo(conn, data, progress=not args.no_progress)
+            counts["cases"] = write_history(conn, days=args.history_days, scale=args.scale, seed=args.seed)
     d = data.district
     if any(deleted.values()):
         print("demo: replaced " + ", ".join(f"{n} {t}" for t, n in deleted.items() if n))

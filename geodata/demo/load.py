@@ -85,12 +85,25 @@ _FRAME = {"admin_area": "admin_areas", "grid": "grids", "road": "roads", "addres
           "facility": "facilities"}
 
 
+def write_history(conn: psycopg.Connection, *, days: int, scale: str, seed: int) -> int:
+    """Seed demo dispatch rules and the last ``days`` days of cases (set-based, caller's
+    transaction); returns the cases written."""
+    from geodata.cases.history import seed_history
+
+    return seed_history(conn, days=days, scale=scale, seed=seed)
+
+
 def load_demo(conn: psycopg.Connection, district: str = DEFAULT_DISTRICT, scale: str = "small", seed: int = 42,
-              progress: bool = False) -> dict[str, int]:
+              progress: bool = False, history_days: int = 0) -> dict[str, int]:
     """Build the demo district and write it in the caller's transaction.
 
     Returns rows written per table. The database should hold no admin areas with the demo's
     codes (the writers reject duplicates); use :func:`delete_onegrid_data` first to replace.
+    ``history_days`` > 0 also seeds that many days of cases (``onegrid demo load`` does 90;
+    the default 0 keeps test fixtures free of cases).
     """
     data = build_demo(district=district, scale=scale, seed=seed, progress=progress)
-    return write_demo(conn, data, progress=progress)
+    counts = write_demo(conn, data, progress=progress)
+    if history_days:
+        counts["cases"] = write_history(conn, days=history_days, scale=scale, seed=seed)
+    return counts
