@@ -23,9 +23,9 @@ from geodata.cases import (
     create_case,
     fetch_case,
     fetch_case_by_token,
+    fetch_cases,
     fetch_categories,
     fetch_category_attributes,
-    fetch_cases,
     fetch_departments,
     verify_api_key,
 )
@@ -33,6 +33,7 @@ from geodata.cases.open311_queries import (
     fetch_address,
     fetch_address_match,
     fetch_case_ids_by_code,
+    fetch_notice_facts,
     fetch_open311_extras,
 )
 from geodata.errors import InvalidInput, NotFound
@@ -161,10 +162,11 @@ def post_request(conn: psycopg.Connection, intake: Intake) -> list[dict]:
     except NotFound as exc:
         # An unknown service code in a POST is a bad request, not a missing resource.
         raise InvalidInput(f"service_code {intake.service_code!r} is not a known service: {exc.message}") from None
-    duplicate_code = fetch_case(conn, case.duplicate_of).code if case.duplicate_of else None
-    departments, limits = _lookups(conn)
-    return [{"service_request_id": case.code, "service_notice": _notice(case, departments, limits, duplicate_code),
-             "account_id": intake.account_id}]
+    facts = fetch_notice_facts(conn, case.department_code, case.category_code, case.duplicate_of)
+    department = facts["department_zh"] if _lang() == "zh" else facts["department_en"]
+    notice = _notice(case, {case.department_code or "": department or ""},
+                     {case.category_code: facts["time_limit_hours"]}, facts["duplicate_code"])
+    return [{"service_request_id": case.code, "service_notice": notice, "account_id": intake.account_id}]
 
 
 def token_lookup(conn: psycopg.Connection, token: str) -> list[dict]:

@@ -109,3 +109,41 @@ def fetch_open311_extras(conn: psycopg.Connection, case_ids: list[int]) -> dict[
     with conn.cursor(row_factory=dict_row) as cur:
         rows = cur.execute(_CASE_EXTRAS, {"ids": list(case_ids)}).fetchall()
     return {r.pop("id"): r for r in rows}
+
+
+_UNLINK_DUPLICATES = """
+UPDATE cases SET duplicate_of = NULL WHERE duplicate_of = ANY(%(ids)s) AND NOT id = ANY(%(ids)s)
+"""
+# Deleting cases cascades to their events; the append-only trigger on case_event lets
+# cascaded deletes through (they run at trigger depth > 0) and refuses direct ones.
+_DELETE_CASES = "DELETE FROM cases WHERE id = ANY(%(ids)s)"
+
+
+def delete_cases(conn: psycopg.Connection, case_ids: list[int]) -> int:
+    """Delete cases and their event log (benchmark clean-up); returns how many cases went.
+
+    Other cases flagged as duplicates of these lose that link (it would point nowhere).
+    Runs in the caller's transaction; never commits.
+    """
+    if not case_ids:
+        return 0
+    params = {"ids": [int(i) for i in case_ids]}
+    conn.execute(_UNLINK_DUPLICATES, params)
+    return conn.execute(_DELETE_CASES, params).rowcount
+
+
+_NOTICE_FACTS = """
+SELECT (SELECT name_zh FROM department WHERE code = %(dept)s) AS department_zh,
+       (SELECT name_en FROM department WHERE code = %(dept)s) AS department_en,
+       (SELECT time_limit_hours FROM case_category WHERE code = %(cat)s) AS time_limit_hours,
+       (SELECT code FROM cases WHERE id = %(dup)s) AS duplicate_code
+"""
+
+
+def fetch_notice_facts(conn: psycopg.Connection, department_code: str | None, category_code: str,
+                       duplicate_of: int | None) -> dict:
+    """What a just-created case's service notice says, in one round trip (intake is hot):
+    ``department_zh``, ``department_en``, ``time_limit_hours``, ``duplicate_code`` (None when absent)."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(_NOTICE_FACTS, {"dept": department_code, "cat": category_code,
+                                           "dup": duplicate_of}).fetchone()
