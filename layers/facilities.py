@@ -38,7 +38,7 @@ def build_facilities(conn, view: View, kinds: list[str] | None, lang: str, cap: 
     Properties: ``id``, ``k`` (kind code; colour/glyph come from :func:`kind_styles`), ``s``
     (small: a dot when zoomed out) and, from ``GLYPH_ZOOM`` on, ``n`` (the name).
     """
-    rows, truncated = maps.fetch_facilities(conn, view.bbox, cap, kinds)
+    rows, truncated = maps.fetch_facilities(conn, view.bbox, cap, kinds, view.zoom)
     small = view.zoom < GLYPH_ZOOM
     features = []
     for r in rows:
