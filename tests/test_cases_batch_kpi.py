@@ -95,6 +95,12 @@ def test_trend_counts_new_closed_and_overdue_by_local_day(conn):
     assert sum(d["new"] for d in trend) == 972 + 5
     assert sum(d["closed"] for d in trend) == 911
     assert trend[-1]["overdue_open"] == 61
+    everything = C.fetch_cases(conn, limit=5000)
+    for point in trend:  # brute force: open and past deadline at the end of each local day
+        end = min(datetime.combine(point["day"] + timedelta(days=1), datetime.min.time(), CST), NOW)
+        expect = sum(1 for c in everything if c.deadline_at is not None and c.deadline_at < end
+                     and (c.closed_at is None or c.closed_at >= end))
+        assert point["overdue_open"] == expect, point
     assert trend[-1]["new"] == 5
     stats = C.fetch_grid_case_stats(conn)
     assert sum(s["count"] for s in stats.values()) == 987

@@ -138,19 +138,20 @@ _TREND_CLOSED = """
 SELECT (c.closed_at AT TIME ZONE %(tz)s)::date AS day, count(*) FROM cases c
  WHERE {cond} AND c.state = ANY(%(closed_states)s) AND c.closed_at >= %(t_start)s AND c.closed_at < %(t_end)s
  GROUP BY 1"""
-# Open and past deadline at the end of each day (or at now for today). Only cases that were
-# ever late in the range are read.
+# Open and past deadline at the end of each day (or at now for today): a case counts from the
+# day of its deadline until the day it closed, so +1 on the first and -1 on the second (both
+# clamped to the first day shown) and a running sum give the series in one pass. Only cases
+# that were ever late in the range are read.
 _TREND_OVERDUE = """
 WITH late AS (
     SELECT c.deadline_at, c.closed_at FROM cases c
      WHERE {cond} AND c.deadline_at < %(now)s AND c.state NOT IN ('rejected', 'duplicate')
-       AND (c.closed_at IS NULL OR (c.closed_at > c.deadline_at AND c.closed_at >= %(t_start)s))),
-days AS (
-    SELECT d::date AS day, least((d + interval '1 day') AT TIME ZONE %(tz)s, %(now)s) AS t_end
-      FROM generate_series(%(first)s::timestamp, %(last)s::timestamp, interval '1 day') d)
-SELECT days.day, count(late.deadline_at) FROM days
-  LEFT JOIN late ON late.deadline_at < days.t_end AND (late.closed_at IS NULL OR late.closed_at >= days.t_end)
- GROUP BY days.day"""
+       AND (c.closed_at IS NULL OR (c.closed_at > c.deadline_at AND c.closed_at >= %(t_start)s)))
+SELECT day, sum(delta) FROM (
+    SELECT greatest((deadline_at AT TIME ZONE %(tz)s)::date, %(first)s) AS day, 1 AS delta FROM late
+    UNION ALL
+    SELECT greatest((closed_at AT TIME ZONE %(tz)s)::date, %(first)s), -1 FROM late WHERE closed_at IS NOT NULL
+) marks GROUP BY day"""
 
 
 def fetch_trend(conn: psycopg.Connection, flt: CaseFilter | None = None, *, days: int = 30,
@@ -172,7 +173,12 @@ def fetch_trend(conn: psycopg.Connection, flt: CaseFilter | None = None, *, days
     for name, query in (("new", _TREND_NEW), ("closed", _TREND_CLOSED), ("overdue_open", _TREND_OVERDUE)):
         counts[name] = dict(conn.execute(sql.SQL(query).format(cond=cond), params).fetchall())
     series = [first + timedelta(days=i) for i in range(days)]
-    return [{"day": d, **{k: int(counts[k].get(d, 0)) for k in ("new", "closed", "overdue_open")}} for d in series]
+    out, running = [], 0
+    for d in series:
+        running += int(counts["overdue_open"].get(d, 0))
+        out.append({"day": d, "new": int(counts["new"].get(d, 0)), "closed": int(counts["closed"].get(d, 0)),
+                    "overdue_open": running})
+    return out
 
 
 def fetch_grid_case_stats(conn: psycopg.Connection, flt: CaseFilter | None = None, *,
