@@ -8,6 +8,7 @@ fall back to the next coarser resolution.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import h3
 
@@ -35,14 +36,17 @@ def resolution_for_zoom(zoom: float) -> int | None:
     return None
 
 
-def _hexagon(cell: int, digits: int) -> list[list[float]]:
+@lru_cache(maxsize=200_000)
+def _hexagon(cell: int, digits: int) -> tuple[tuple[float, float], ...]:
     """Closed lon/lat ring of an H3 cell, rounded (h3 answers lat/lng; swapped here).
 
     Plain h3 + round instead of :func:`geodata.geometry.h3_cell_polygon`: thousands of cells
     per request, and building shapely polygons only to read their coordinates back doubles
-    the layer's time.
+    the layer's time. A cell's ring never changes, so each process keeps the rings it has
+    built (a district has ~25,000 cells at resolutions 7–10: a few MB); tuples, so no caller
+    can alter a cached ring.
     """
-    ring = [[round(lng, digits), round(lat, digits)] for lat, lng in h3.api.basic_int.cell_to_boundary(cell)]
+    ring = tuple((round(lng, digits), round(lat, digits)) for lat, lng in h3.api.basic_int.cell_to_boundary(cell))
     return ring + ring[:1]
 
 
