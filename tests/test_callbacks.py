@@ -1,8 +1,7 @@
-"""Dashboard callbacks as plain functions, the page layout, the app factory and import rules."""
+"""Dashboard callbacks as plain functions, the page layout and the app factory."""
 
 from __future__ import annotations
 
-import ast
 import json
 import re
 from pathlib import Path
@@ -217,34 +216,6 @@ def test_suggest(demo_db):
     assert "too long" in _text(toast)
 
 
-# ---- import direction: app → callbacks → layers → geodata -----------------------------------
-
-def _imports(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    names = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names |= {a.name.split(".")[0] for a in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module.split(".")[0])
-    return names
-
-
-@pytest.mark.parametrize("package,forbidden", [
-    ("callbacks", {"app"}), ("layers", {"app", "callbacks"}), ("geodata", {"app", "callbacks", "layers"}),
-])
-def test_imports_point_one_way(package, forbidden):
-    offenders = {str(p.relative_to(ROOT)): _imports(p) & forbidden for p in (ROOT / package).rglob("*.py")}
-    assert not {k: v for k, v in offenders.items() if v}
-
-
-def test_no_sql_outside_geodata():
-    sql_words = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE)\b\s+.*\b(FROM|INTO|SET)\b")
-    for package in ("app", "callbacks", "layers"):
-        for path in (ROOT / package).rglob("*.py"):
-            if package == "app" and "cli" in path.parts:
-                continue
-            assert not sql_words.search(path.read_text(encoding="utf-8")), path
 
 
 def test_update_layers_on_a_gcj02_basemap_shifts_features(demo_db, monkeypatch):
