@@ -1,0 +1,162 @@
+"""Batch case import throughput and KPI/ranking/trend query time, each against a baseline.
+
+Uses the district-scale demo in ``onegrid_bench`` (see bench/viewport_addresses.py). KPI
+queries run on 90 days of district-scale history (seeded once and committed, like the demo
+does; ~55,000 cases). The batch import writes ≥ 50,000 generated cases through
+``write_cases`` in a transaction that is rolled back; the baseline inserts a sample row by
+row through ``create_case`` (also rolled back). KPI baselines read the window's cases into
+pandas and compute the same figures there. Targets (issue 3): ≥ 20,000 cases/s batch, KPI
+queries < 200 ms.
+
+    .venv/bin/python bench/cases_batch_kpi.py [--cases 50000] [--baseline 500] [--repeats 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import time
+from datetime import datetime, timedelta
+
+import pandas as pd
+from viewport_addresses import BENCH_DB, bench_dsn, ensure_loaded, pct
+
+from geodata import cases as C
+from geodata.cases.history import build_history, seed_history
+from geodata.db import connect
+
+HISTORY_DAYS = 90
+
+
+def ensure_history(conn) -> int:
+    """90 days of district-scale cases, seeded once (committed) when the bench DB has none."""
+    have = conn.execute("SELECT count(*) FROM case_event WHERE actor = 'demo history'").fetchone()[0]
+    if not have:
+        print(f"seeding {HISTORY_DAYS} days of district-scale case history into {BENCH_DB} (once) …", flush=True)
+        with conn.transaction():
+            seed_history(conn, days=HISTORY_DAYS, scale="district", seed=42)
+        conn.execute("ANALYZE cases")
+        conn.execute("ANALYZE case_event")
+        conn.commit()
+    return conn.execute("SELECT count(*) FROM cases").fetchone()[0]
+
+
+def bench_batch(conn, n_cases: int, n_baseline: int) -> tuple[float, float, float]:
+    """(batch cases/s with events, without events, row-by-row create_case cases/s); all rolled back."""
+    days = max(1, round(n_cases / 600 * 1.03))
+    frame = build_history(conn, days=days, scale="district", seed=7, now=datetime.now().astimezone()
+                          - timedelta(days=120))
+    frame = frame.iloc[:n_cases] if len(frame) >= n_cases else frame
+    conn.commit()
+    rates = []
+    for events in (True, False):
+        t0 = time.perf_counter()
+        with conn.transaction(force_rollback=True):
+            written = C.write_cases(conn, frame, events=events)
+        rates.append(written / (time.perf_counter() - t0))
+    sample = frame.sample(n=min(n_baseline, len(frame)), random_state=1)
+    t0 = time.perf_counter()
+    with conn.transaction(force_rollback=True):
+        for row in sample.itertuples():
+            C.create_case(conn, category_code=row.category_code, channel=row.channel, lon=row.geometry.x,
+                          lat=row.geometry.y, actor="bench", description=row.description,
+                          attributes=_answers(row.category_code), reported_at=row.reported_at.to_pydatetime())
+    rates.append(len(sample) / (time.perf_counter() - t0))
+    return len(frame), *rates
+
+
+def _answers(category: str) -> dict:
+    return {"manhole_cover": {"cover_state": "broken"}, "water_logging": {"depth_cm": 10}}.get(category, {})
+
+
+def _filters(conn, repeats: int, seed: int = 3) -> list[C.CaseFilter | None]:
+    rng = random.Random(seed)
+    streets = [r[0] for r in conn.execute("SELECT code FROM admin_area WHERE level = 'street'")]
+    cats = [c["code"] for c in C.fetch_categories(conn)]
+    now = datetime.now().astimezone()
+    out: list[C.CaseFilter | None] = [None]
+    while len(out) < repeats:
+        kind = len(out) % 4
+        if kind == 0:
+            out.append(C.CaseFilter(streets=tuple(rng.sample(streets, min(2, len(streets))))))
+        elif kind == 1:
+            out.append(C.CaseFilter(categories=tuple(rng.sample(cats, 3))))
+        elif kind == 2:
+            out.append(C.CaseFilter(channels=(rng.choice(C.CHANNELS),)))
+        else:
+            days = rng.choice((7, 30, 60, 90))
+            out.append(C.CaseFilter(since=now - timedelta(days=days), until=now))
+    return out
+
+
+def _timed(fn) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return (time.perf_counter() - t0) * 1000
+
+
+def naive_kpis(conn, flt: C.CaseFilter | None) -> dict:
+    """Baseline: read every case row of the last 90 days into pandas and compute there."""
+    rows = conn.execute("SELECT state, street_code, category_code, channel, reported_at, deadline_at, closed_at "
+                        "FROM cases WHERE reported_at > now() - interval '120 days'").fetchall()
+    df = pd.DataFrame(rows, columns=["state", "street", "cat", "channel", "reported", "deadline", "closed"])
+    if flt is not None and flt.streets:
+        df = df[df.street.isin(flt.streets)]
+    now = pd.Timestamp.now(tz="UTC")
+    due = df[(df.deadline >= now - pd.Timedelta(days=30)) & (df.deadline < now)]
+    closed = due[due.state.isin(["closed", "evaluated"])]
+    return {"due": len(due), "closed": len(closed), "on_time": int((closed.closed <= closed.deadline).sum())}
+
+
+def bench_kpis(conn, repeats: int) -> tuple[dict[str, tuple[float, float]], float]:
+    filters = _filters(conn, repeats)
+    calls = {
+        "fetch_kpis": lambda f: C.fetch_kpis(conn, f),
+        "ranking street": lambda f: C.fetch_ranking(conn, "street", f),
+        "ranking community": lambda f: C.fetch_ranking(conn, "community", f),
+        "ranking department": lambda f: C.fetch_ranking(conn, "department", f),
+        "trend 30 days": lambda f: C.fetch_trend(conn, f, days=30),
+        "grid stats": lambda f: C.fetch_grid_case_stats(conn, f),
+    }
+    out = {}
+    for name, call in calls.items():
+        call(None)  # warm
+        times = [_timed(lambda f=f, call=call: call(f)) for f in filters]
+        conn.rollback()
+        out[name] = (statistics.median(times), pct(times, 0.95))
+    base = [_timed(lambda f=f: naive_kpis(conn, f)) for f in filters[:5]]
+    conn.rollback()
+    return out, statistics.median(base)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cases", type=int, default=50_000, help="cases in the batch import (default %(default)s)")
+    ap.add_argument("--baseline", type=int, default=500, help="cases inserted row by row (default %(default)s)")
+    ap.add_argument("--repeats", type=int, default=30, help="filters per KPI query (default %(default)s)")
+    args = ap.parse_args()
+    dsn = bench_dsn()
+    counts = ensure_loaded(dsn)
+    with connect(dsn) as conn:
+        total = ensure_history(conn)
+        print(f"database {BENCH_DB}: {counts['address']:,} addresses, {counts['grid']:,} grids, {total:,} cases")
+        n, batch, batch_no_events, rowwise = bench_batch(conn, args.cases, args.baseline)
+        print(f"\nbatch import of {n:,} cases (COPY + SQL routing, rolled back):")
+        print(f"  write_cases with events   {batch:>10,.0f} cases/s   ({batch / rowwise:,.0f}× row by row)")
+        print(f"  write_cases, no events    {batch_no_events:>10,.0f} cases/s")
+        print(f"  baseline create_case      {rowwise:>10,.0f} cases/s   ({args.baseline} cases, one by one)")
+        kpis, base_ms = bench_kpis(conn, args.repeats)
+    print(f"\nKPI queries on {HISTORY_DAYS} days of history, {args.repeats} filters each:")
+    print(f"  {'query':<22}{'p50 ms':>9}{'p95 ms':>9}{'× baseline':>12}")
+    for name, (p50, p95) in kpis.items():
+        print(f"  {name:<22}{p50:>9.1f}{p95:>9.1f}{base_ms / p50:>12.1f}")
+    print(f"  baseline: read the window's cases into pandas and compute: p50 {base_ms:,.0f} ms")
+    ok_batch, ok_kpi = batch >= 20_000, all(p95 < 200 for _, p95 in kpis.values())
+    print(f"\ntargets: batch ≥ 20,000 cases/s {'met' if ok_batch else 'NOT met'}; "
+          f"KPI p95 < 200 ms {'met' if ok_kpi else 'NOT met'}")
+    return 0 if ok_batch and ok_kpi else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
