@@ -79,6 +79,38 @@ window.onegrid = Object.assign({}, window.onegrid, {
     }
 });
 
+/* Live cases: points coloured by state (CSS og-case-<state>), overdue ring, clusters with the
+ * overdue share as a red arc; hideout.selected rings the selected case. */
+window.onegrid.cases = {
+    casePoint: function (feature, latlng, context) {
+        var p = feature.properties;
+        var sel = context && context.hideout && context.hideout.selected === p.id;
+        var cls = "og-case-dot og-case-" + p.s + (p.o ? " og-case-late" : "") + (sel ? " og-case-selected" : "");
+        var icon = L.divIcon({html: "<i class=\"" + cls + "\" data-case=\"" + p.id + "\"></i>", className: "og-case",
+                              iconSize: L.point(16, 16), iconAnchor: L.point(8, 8)});
+        return L.marker(latlng, {icon: icon, zIndexOffset: sel ? 1000 : (p.o ? 500 : 0)});
+    },
+    caseTooltip: function (feature, layer) {
+        var p = feature.properties;
+        if (p.cluster) { return; }
+        layer.bindTooltip(p.code + " · " + p.category + "<br>" + p.state + (p.o ? " · " + p.overdue : ""),
+                          {className: "og-tip", direction: "top"});
+    },
+    caseCluster: function (feature, latlng, index) {
+        var n = feature.properties.point_count, late = 0;
+        var leaves = index.getLeaves(feature.properties.cluster_id, Infinity);
+        for (var i = 0; i < leaves.length; i++) { if (leaves[i].properties.o) { late++; } }
+        var share = n ? late / n : 0, deg = Math.round(share * 360);
+        var size = n < 10 ? 26 : n < 100 ? 32 : 40;
+        var html = "<div style=\"background:conic-gradient(var(--case-late) 0 " + deg + "deg, var(--case-ring) " + deg +
+                   "deg 360deg)\"><span>" + feature.properties.point_count_abbreviated + "</span></div>";
+        var icon = L.divIcon({html: html, className: "og-case-cluster", iconSize: L.point(size, size)});
+        var marker = L.marker(latlng, {icon: icon});
+        marker.bindTooltip(n + (late ? " · " + Math.round(share * 100) + "% ⚠" : ""), {className: "og-tip", direction: "top"});
+        return marker;
+    }
+};
+
 window.dash_clientside = Object.assign({}, window.dash_clientside);
 window.dash_clientside.onegrid = {
     // Theme switch in the browser; the language link keeps the chosen theme across the reload.
@@ -89,5 +121,47 @@ window.dash_clientside.onegrid = {
         var next = dark ? cls.replace("og-theme-dark", "og-theme-light") : cls.replace("og-theme-light", "og-theme-dark");
         var lang = (/lang=(\w+)/.exec(href || "") || [null, "zh"])[1];
         return [next, "/?lang=" + lang + "&theme=" + (dark ? "light" : "dark")];
+    },
+    // A live delta {cursor, upsert, remove} merged into the case layer: replace by id, new ones
+    // first, drop removed ones. Only changed cases ever travel on a tick.
+    mergeCases: function (delta, data) {
+        if (!delta) { return window.dash_clientside.no_update; }
+        var feats = (data && data.features) || [], gone = {}, fresh = {}, i;
+        for (i = 0; i < delta.remove.length; i++) { gone[delta.remove[i]] = true; }
+        for (i = 0; i < delta.upsert.length; i++) { fresh[delta.upsert[i].properties.id] = delta.upsert[i]; }
+        var kept = [], added = [];
+        for (i = 0; i < feats.length; i++) {
+            var id = feats[i].properties.id;
+            if (gone[id]) { continue; }
+            if (fresh[id]) { kept.push(fresh[id]); delete fresh[id]; } else { kept.push(feats[i]); }
+        }
+        for (i = 0; i < delta.upsert.length; i++) {
+            if (fresh[delta.upsert[i].properties.id]) { added.push(delta.upsert[i]); }
+        }
+        window.onegrid.live = {cursor: delta.cursor, ids: kept.concat(added).map(function (f) { return f.properties.id; })};
+        return Object.assign({}, data, {features: added.concat(kept)});
+    },
+    casesToTable: function (data, t) {
+        var feats = (data && data.features) || [];
+        var rows = feats.map(function (f) { return Object.assign({}, f.properties); });
+        window.onegrid.shownCases = rows.map(function (r) { return r.id; });
+        return [rows, (t.case_count || "{n}").replace("{n}", rows.length)];
+    },
+    selectCase: function (id, rowIds, pageSize, styles) {
+        var nu = window.dash_clientside.no_update;
+        var kept = (styles || []).filter(function (s) {
+            return !(s["if"] && String(s["if"].filter_query || "").indexOf("{id} = ") === 0);
+        });
+        var page = nu;
+        if (id !== null && id !== undefined) {
+            kept.push({"if": {"filter_query": "{id} = " + id}, backgroundColor: "rgba(57, 197, 255, 0.28)"});
+            var idx = (rowIds || []).indexOf(id);
+            if (idx >= 0) { page = Math.floor(idx / (pageSize || 10)); }
+        }
+        return [{selected: id}, page, kept];
+    },
+    toggleReport: function (n, mode) { return n ? !mode : window.dash_clientside.no_update; },
+    reportModeClass: function (mode, t) {
+        return [mode ? "og-report-toggle og-on" : "og-report-toggle", mode ? t.report_mode_on : t.report_mode];
     }
 };

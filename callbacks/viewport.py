@@ -6,6 +6,8 @@ import dash
 from dash import Input, Output, State, no_update
 
 from callbacks.errors import error_toast, toast
+from layers.cases import parse_filter
+from layers.grids import CASE_METRICS
 from layers.viewport import LAYERS, LayerRequest, build_viewport
 
 #: Output keys of :func:`layers.viewport.build_viewport`, in the order of the outputs below.
@@ -13,16 +15,18 @@ DATA_KEYS = ("district", "roads", "outline_district", "outline_street", "outline
              "grids", "address_cells", "address_points", "facilities")
 
 
-def update_layers(bounds, layers, metric, kinds, zoom, t, lang) -> tuple:
+def update_layers(bounds, layers, metric, kinds, zoom, t, lang, case_filter=None) -> tuple:
     """Plain function behind the callback: returns (data × 9, outline hideouts × 2, legend,
-    zoom text, toast). On failure the map keeps what it shows and the toast says why."""
-    request = LayerRequest(
-        layers=tuple(x for x in (layers or []) if x in LAYERS),
-        metric=metric or "households",
-        kinds=tuple(kinds) if kinds is not None else None,
-        lang=lang or "zh",
-    )
+    zoom text, toast). On failure the map keeps what it shows and the toast says why.
+    ``case_filter`` is the page's case filter store (used by the case grid metrics)."""
     try:
+        request = LayerRequest(
+            layers=tuple(x for x in (layers or []) if x in LAYERS),
+            metric=metric or "households",
+            kinds=tuple(kinds) if kinds is not None else None,
+            lang=lang or "zh",
+            case_filter=parse_filter(case_filter) if metric in CASE_METRICS else None,
+        )
         out = build_viewport(bounds, zoom, request, t)
     except Exception as exc:  # noqa: BLE001 - every failure becomes a message (see error_toast)
         return (*(no_update,) * (len(DATA_KEYS) + 4), error_toast(exc, t))
@@ -47,5 +51,6 @@ def register(ids) -> None:
         State(ids.MAP, "zoom"),
         State(ids.STRINGS, "data"),
         State(ids.LANG, "data"),
+        Input(ids.CASE_FILTER, "data"),
         prevent_initial_call="initial_duplicate",
     )(update_layers)

@@ -12,9 +12,10 @@ def _fmt(v: float) -> str:
 def grid_legend(legend: dict, t: dict) -> html.Div:
     """Class breaks of the grid choropleth: one swatch per class with its value range."""
     items, lower = [], legend["min"]
+    unit = "%" if legend["metric"] == "overdue_rate" else ""
     for cls, upper in enumerate(legend["breaks"]):
         items.append(html.Div([html.Span(className=f"og-swatch og-grid-c{cls}"),
-                               f"{_fmt(lower)} – {_fmt(upper)}"], className="og-legend-item"))
+                               f"{_fmt(lower)} – {_fmt(upper)}{unit}"], className="og-legend-item"))
         lower = upper
     title = t[f"legend_grids_{legend['metric']}"]
     return html.Div([html.Div(title, className="og-legend-title"), *items], className="og-legend-block")
@@ -30,3 +31,20 @@ def address_legend(mode: str, resolution: int | None, t: dict) -> html.Div:
     return html.Div([html.Div(f"{t['legend_addresses']} · {t['resolution']} {resolution}", className="og-legend-title"),
                      html.Div([t["legend_low"], *ramp, t["legend_high"]], className="og-legend-item og-ramp")],
                     className="og-legend-block")
+
+
+#: Case states in legend order (colours: CSS ``og-case-<state>``).
+CASE_STATES = ("reported", "registered", "dispatched", "handling", "fed_back", "returned",
+               "closed", "evaluated", "rejected", "duplicate")
+
+
+def case_legend(t: dict) -> html.Div:
+    """Case points by state, the overdue ring and the cluster symbol."""
+    items = [html.Div([html.Span(className=f"og-swatch og-swatch-point og-case-{s}"), t[f"state_{s}"]],
+                      className="og-legend-item") for s in CASE_STATES]
+    items.append(html.Div([html.Span(className="og-swatch og-swatch-point og-swatch-overdue"), t["overdue_flag"]],
+                          className="og-legend-item"))
+    items.append(html.Div([html.Span(className="og-swatch og-swatch-cluster"), t["legend_case_cluster"]],
+                          className="og-legend-item"))
+    return html.Div([html.Div(t["legend_cases"], className="og-legend-title"),
+                     html.Div(items, className="og-legend-grid")], className="og-legend-block")

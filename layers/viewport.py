@@ -15,8 +15,8 @@ from geodata.settings import get_settings
 from layers import addresses, admin, basemap, display, facilities, grids, legend
 from layers.view import View, parse_view
 
-LAYERS = ("outlines", "grids", "addresses", "facilities", "roads")
-DEFAULT_LAYERS = ["outlines", "grids", "facilities", "roads"]
+LAYERS = ("outlines", "grids", "addresses", "facilities", "roads", "cases")
+DEFAULT_LAYERS = ["outlines", "grids", "facilities", "roads", "cases"]
 
 
 def empty_collection() -> dict:
@@ -25,12 +25,17 @@ def empty_collection() -> dict:
 
 @dataclass(frozen=True)
 class LayerRequest:
-    """What the user asked for: visible layers, grid metric, facility kinds (None = all), language."""
+    """What the user asked for: visible layers, grid metric, facility kinds (None = all), language
+    and the case filter (a :class:`geodata.cases.CaseFilter`, for the case grid metrics).
+
+    The ``cases`` layer itself loads through :mod:`callbacks.cases` (live deltas); here it only
+    adds its legend."""
 
     layers: tuple[str, ...]
     metric: str = "households"
     kinds: tuple[str, ...] | None = None
     lang: str = "zh"
+    case_filter: object = None
 
 
 def build_viewport(bounds, zoom, request: LayerRequest, t: dict) -> dict:
@@ -56,7 +61,7 @@ def build_viewport(bounds, zoom, request: LayerRequest, t: dict) -> dict:
             for level, fc in admin.build_outlines(conn, view, cap).items():
                 out[f"outline_{level}"] = fc
         if "grids" in on:
-            out["grids"], grid_legend = grids.build_grids(conn, view, request.metric, cap)
+            out["grids"], grid_legend = grids.build_grids(conn, view, request.metric, cap, request.case_filter)
             blocks.append(legend.grid_legend(grid_legend, t))
         if "addresses" in on:
             data = addresses.build_addresses(conn, view, cap)
@@ -66,6 +71,8 @@ def build_viewport(bounds, zoom, request: LayerRequest, t: dict) -> dict:
             kinds = None if request.kinds is None else list(request.kinds)
             # The kind checklist (glyph, colour, count) is the facilities' legend and filter.
             out["facilities"] = facilities.build_facilities(conn, view, kinds, request.lang, cap)
+    if "cases" in on:
+        blocks.append(legend.case_legend(t))
     for name, fc in out.items():
         display.collection_to_display(fc, maps.coordinate_digits(view.zoom))
         if fc.get("truncated"):

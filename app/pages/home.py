@@ -13,11 +13,12 @@ import dash_leaflet as dl
 from dash import dcc, html
 from dash_extensions.javascript import Namespace
 
-from app import ids
+from app import case_layout, ids
 from app.i18n import normalize_lang, strings
 from geodata.errors import OneGridError
 from geodata.settings import get_settings
 from layers.basemap import build_tile_layer
+from layers.cases import build_case_choices
 from layers.overview import build_overview
 from layers.viewport import DEFAULT_LAYERS
 
@@ -60,6 +61,7 @@ def _map(bounds, kind_styles: dict) -> dl.Map:
                  clusterToLayer=ns("addressCluster"), superClusterOptions={"radius": 90, "maxZoom": 18}),
         _geojson(ids.FACILITIES, pointToLayer=ns("facilityMarker"), onEachFeature=ns("facilityTooltip"),
                  hideout={"kinds": kind_styles}),
+        case_layout.case_layer(),
         dl.ScaleControl(position="bottomleft", metric=True, imperial=False, maxWidth=160),
         dl.ZoomControl(position="bottomright"),
     ]
@@ -95,7 +97,7 @@ def _header(t: dict, lang: str, theme: str, district: str | None) -> html.Header
 
 def _layer_panel(t: dict, kinds: list[dict], checked: list[str]) -> html.Aside:
     layer_options = [{"label": t[f"layer_{k}"], "value": k}
-                     for k in ("outlines", "grids", "addresses", "facilities", "roads")]
+                     for k in ("cases", "outlines", "grids", "addresses", "facilities", "roads")]
     kind_options = [{"label": html.Span([html.I(k["glyph"], className="og-glyph", style={"background": k["color"]}),
                                          k["name"], html.Small(f" {k['n']}", className="og-count")]),
                      "value": k["code"]} for k in kinds if k["n"]]
@@ -104,8 +106,8 @@ def _layer_panel(t: dict, kinds: list[dict], checked: list[str]) -> html.Aside:
         dcc.Checklist(id=ids.LAYERS, options=layer_options, value=DEFAULT_LAYERS, className="og-checklist"),
         html.Div(t["grid_metric"], className="og-panel-title"),
         dcc.RadioItems(id=ids.GRID_METRIC, value="households", className="og-radio", inline=True,
-                       options=[{"label": t["metric_households"], "value": "households"},
-                                {"label": t["metric_addresses"], "value": "addresses"}]),
+                       options=[{"label": t[f"metric_{m}"], "value": m}
+                                for m in ("households", "addresses", "cases", "overdue_rate")]),
         html.Div(t["facility_kinds"], className="og-panel-title"),
         dcc.Checklist(id=ids.FACILITY_KINDS, options=kind_options, value=checked,
                       className="og-checklist og-kinds"),
@@ -132,6 +134,15 @@ def _detail_panel(t: dict) -> html.Aside:
     ], id=ids.DETAIL_PANEL, className="og-panel og-right og-hidden")
 
 
+def _case_choices(lang: str) -> dict:
+    """Filter/report choices (categories, streets); empty lists when the database is down."""
+    try:
+        return build_case_choices(lang)
+    except OneGridError as exc:
+        log.warning("case choices unavailable: %s", exc.message)
+        return {"categories": [], "streets": []}
+
+
 def layout(lang: str | None = None, theme: str | None = None, **_query) -> html.Div:
     """The command map page; ``?lang=en`` switches language, ``?theme=light`` the theme."""
     settings = get_settings()
@@ -146,15 +157,23 @@ def layout(lang: str | None = None, theme: str | None = None, **_query) -> html.
         overview = {"bounds": None, "district_name": None, "kinds": [], "default_kinds": [], "kind_styles": {},
                     "summary": None}
         toast = [html.Div(f"{t['error_prefix']}{exc.message}", className="og-toast-item og-error")]
+    choices = _case_choices(lang)
     return html.Div([
         dcc.Store(id=ids.STRINGS, data=t),
         dcc.Store(id=ids.LANG, data=lang),
         _header(t, lang, theme, overview["district_name"]),
+        *case_layout.stores(),
         html.Main([
-            _layer_panel(t, overview["kinds"], overview["default_kinds"]),
-            _map(overview["bounds"], overview["kind_styles"]),
-            _detail_panel(t),
-            _stats(t, overview["summary"]),
+            html.Div([
+                _layer_panel(t, overview["kinds"], overview["default_kinds"]),
+                _map(overview["bounds"], overview["kind_styles"]),
+                case_layout.report_toggle(t),
+                _detail_panel(t),
+                case_layout.drawer(t),
+                case_layout.report_panel(t, choices),
+                _stats(t, overview["summary"]),
+            ], className="og-stage"),
+            case_layout.case_column(t, choices),
         ], className="og-main"),
         html.Div(toast, id=ids.TOAST, className="og-toast", role="status"),
     ], id=ids.ROOT, className=f"og-root og-theme-{theme} og-lang-{lang}", lang="zh-CN" if lang == "zh" else "en")
