@@ -228,6 +228,13 @@ def main() -> int:
         s_seconds, s_lat, s_codes, s_errors = post_all(port, sequential, 1)
         created_codes += s_codes
         s_rate = report("POST, 1 client (baseline)", len(s_codes), s_seconds, s_lat)
+        get_ms = []
+        for _ in range(5):  # the read side: the newest 1,000 requests of the default 90-day window
+            t0 = time.perf_counter()
+            answered = requests.get(f"{base}/requests.json", timeout=60)
+            get_ms.append((time.perf_counter() - t0) * 1000)
+        print(f"{'GET requests.json (newest ≤ 1,000)':<34} {len(answered.json()):>6} requests, "
+              f"median {statistics.median(get_ms):.0f} ms, {len(answered.content) / 1e6:.1f} MB", flush=True)
         l_seconds = in_process(local, created_ids)
         l_rate = report("create_case in-process, 1 conn", len(created_ids), l_seconds)
         refused = Counter(e.split(" ", 1)[0] for e in errors + s_errors)
