@@ -4,8 +4,8 @@ Uses the district-scale demo in ``onegrid_bench`` (see bench/viewport_addresses.
 queries run on 90 days of district-scale history (seeded once and committed, like the demo
 does; ~55,000 cases). The batch import writes ≥ 50,000 generated cases through
 ``write_cases`` in a transaction that is rolled back; the baseline inserts a sample row by
-row through ``create_case`` (also rolled back). KPI baselines read the window's cases into
-pandas and compute the same figures there. Targets (issue 3): ≥ 20,000 cases/s batch, KPI
+row through ``create_case`` (also rolled back). KPI baselines read the window's cases with
+fetch_cases and count the same figures in Python. Targets (issue 3): ≥ 20,000 cases/s batch, KPI
 queries < 200 ms.
 
     .venv/bin/python bench/cases_batch_kpi.py [--cases 50000] [--baseline 500] [--repeats 30]
@@ -19,11 +19,10 @@ import statistics
 import time
 from datetime import datetime, timedelta
 
-import pandas as pd
 from viewport_addresses import BENCH_DB, bench_dsn, ensure_loaded, pct
 
 from geodata import cases as C
-from geodata.cases.history import build_history, seed_history
+from geodata.cases.history import build_history, count_history_cases, seed_history
 from geodata.db import connect
 
 HISTORY_DAYS = 90
@@ -31,15 +30,11 @@ HISTORY_DAYS = 90
 
 def ensure_history(conn) -> int:
     """90 days of district-scale cases, seeded once (committed) when the bench DB has none."""
-    have = conn.execute("SELECT count(*) FROM case_event WHERE actor = 'demo history'").fetchone()[0]
-    if not have:
+    if not count_history_cases(conn):
         print(f"seeding {HISTORY_DAYS} days of district-scale case history into {BENCH_DB} (once) …", flush=True)
         with conn.transaction():
             seed_history(conn, days=HISTORY_DAYS, scale="district", seed=42)
-        conn.execute("ANALYZE cases")
-        conn.execute("ANALYZE case_event")
-        conn.commit()
-    return conn.execute("SELECT count(*) FROM cases").fetchone()[0]
+    return count_history_cases(conn)
 
 
 def bench_batch(conn, n_cases: int, n_baseline: int) -> tuple[float, float, float]:
@@ -72,7 +67,7 @@ def _answers(category: str) -> dict:
 
 def _filters(conn, repeats: int, seed: int = 3) -> list[C.CaseFilter | None]:
     rng = random.Random(seed)
-    streets = [r[0] for r in conn.execute("SELECT code FROM admin_area WHERE level = 'street'")]
+    streets = [r["code"] for r in C.fetch_ranking(conn, "street", limit=1000)]
     cats = [c["code"] for c in C.fetch_categories(conn)]
     now = datetime.now().astimezone()
     out: list[C.CaseFilter | None] = [None]
@@ -97,16 +92,14 @@ def _timed(fn) -> float:
 
 
 def naive_kpis(conn, flt: C.CaseFilter | None) -> dict:
-    """Baseline: read every case row of the last 90 days into pandas and compute there."""
-    rows = conn.execute("SELECT state, street_code, category_code, channel, reported_at, deadline_at, closed_at "
-                        "FROM cases WHERE reported_at > now() - interval '120 days'").fetchall()
-    df = pd.DataFrame(rows, columns=["state", "street", "cat", "channel", "reported", "deadline", "closed"])
-    if flt is not None and flt.streets:
-        df = df[df.street.isin(flt.streets)]
-    now = pd.Timestamp.now(tz="UTC")
-    due = df[(df.deadline >= now - pd.Timedelta(days=30)) & (df.deadline < now)]
-    closed = due[due.state.isin(["closed", "evaluated"])]
-    return {"due": len(due), "closed": len(closed), "on_time": int((closed.closed <= closed.deadline).sum())}
+    """Baseline: read every case of the last 120 days through fetch_cases and count in Python."""
+    now = datetime.now().astimezone()
+    window = C.CaseFilter(streets=flt.streets if flt is not None else None, since=now - timedelta(days=120))
+    rows = C.fetch_cases(conn, window, limit=50_000)
+    due = [c for c in rows if c.deadline_at is not None and now - timedelta(days=30) <= c.deadline_at < now]
+    closed = [c for c in due if c.state in ("closed", "evaluated")]
+    return {"due": len(due), "closed": len(closed),
+            "on_time": sum(1 for c in closed if c.closed_at <= c.deadline_at)}
 
 
 def bench_kpis(conn, repeats: int) -> tuple[dict[str, tuple[float, float]], float]:
@@ -151,7 +144,7 @@ def main() -> int:
     print(f"  {'query':<22}{'p50 ms':>9}{'p95 ms':>9}{'× baseline':>12}")
     for name, (p50, p95) in kpis.items():
         print(f"  {name:<22}{p50:>9.1f}{p95:>9.1f}{base_ms / p50:>12.1f}")
-    print(f"  baseline: read the window's cases into pandas and compute: p50 {base_ms:,.0f} ms")
+    print(f"  baseline: read the window's cases (fetch_cases) and count in Python: p50 {base_ms:,.0f} ms")
     ok_batch, ok_kpi = batch >= 20_000, all(p95 < 200 for _, p95 in kpis.values())
     print(f"\ntargets: batch ≥ 20,000 cases/s {'met' if ok_batch else 'NOT met'}; "
           f"KPI p95 < 200 ms {'met' if ok_kpi else 'NOT met'}")

@@ -33,6 +33,7 @@ from geodata.settings import get_settings
 #: Average cases per day by demo scale.
 DAILY = {"district": 600, "small": 17}
 _ADDRESSES = "SELECT ST_X(geom), ST_Y(geom) FROM address WHERE community_code IS NOT NULL ORDER BY id"
+_HISTORY_COUNT = "SELECT count(*) FROM case_event WHERE actor = 'demo history' AND action = 'report'"
 _STREETS = "SELECT code FROM admin_area WHERE level = 'street' ORDER BY code"
 _RULE = """
 INSERT INTO dispatch_rule (category_code, street_code, department_code) VALUES (%s, %s, %s)
@@ -126,6 +127,11 @@ def build_history(conn: psycopg.Connection, *, days: int, scale: str, seed: int,
     pick = rng.integers(0, len(points), size=n)
     geometry = gpd.points_from_xy(points[pick, 0], points[pick, 1], crs="EPSG:4326")
     return gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")
+
+
+def count_history_cases(conn: psycopg.Connection) -> int:
+    """How many cases the demo history wrote (their 'report' events carry its actor)."""
+    return conn.execute(_HISTORY_COUNT).fetchone()[0]
 
 
 def seed_history(conn: psycopg.Connection, *, days: int = 90, scale: str = "district", seed: int = 42,
