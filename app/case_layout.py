@@ -24,8 +24,7 @@ def case_layer() -> dl.GeoJSON:
     return dl.GeoJSON(id=ids.CASES, data={"type": "FeatureCollection", "features": []}, cluster=True,
                       zoomToBoundsOnClick=True, pointToLayer=ns("casePoint"), clusterToLayer=ns("caseCluster"),
                       onEachFeature=ns("caseTooltip"), hideout={"selected": None},
-                      superClusterOptions={"radius": 60, "maxZoom": 15, "map": ns("clusterMap"),
-                                           "reduce": ns("clusterReduce")})
+                      superClusterOptions={"radius": 60, "maxZoom": 15})
 
 
 def stores() -> list:
@@ -72,7 +71,7 @@ def _ranking(t: dict) -> dash_table.DataTable:
             ("overdue", "col_overdue_n"), ("closure_rate", "kpi_closure_rate"), ("on_time_rate", "kpi_on_time_rate")]
     return dash_table.DataTable(id=ids.RANKING, data=[], columns=[{"name": t[k], "id": c} for c, k in cols],
                                 sort_action="native", page_action="none", fixed_rows={"headers": True},
-                                style_as_list_view=True, style_table={"height": "170px", "overflowY": "auto"},
+                                style_as_list_view=True, style_table={"height": "150px", "overflowY": "auto"},
                                 style_cell={"textAlign": "left", "padding": "2px 6px", "fontSize": "12px",
                                             "maxWidth": "120px", "overflow": "hidden", "textOverflow": "ellipsis"})
 
@@ -89,7 +88,7 @@ def case_column(t: dict, choices: dict) -> html.Aside:
         html.Div(id=ids.KPIS, className="og-kpis"),
         html.Div(_table(t), className="og-case-table"),
         dcc.Graph(id=ids.TREND, config={"displayModeBar": False, "responsive": True}, className="og-trend",
-                  figure={"data": [], "layout": {"height": 190, "paper_bgcolor": "rgba(0,0,0,0)",
+                  figure={"data": [], "layout": {"height": 170, "paper_bgcolor": "rgba(0,0,0,0)",
                                                  "plot_bgcolor": "rgba(0,0,0,0)"}}),
         html.Div([html.Span(t["rank_by"], className="og-panel-title"),
                   dcc.RadioItems(id=ids.RANKING_BY, value="street", inline=True, className="og-radio",

@@ -53,7 +53,7 @@ def _details(case: gc.Case, names: dict, dup_code: str | None, departments: dict
     return rows
 
 
-def _timeline(events: list[dict], t: dict) -> html.Ol:
+def _timeline(events: list[dict], departments: dict, t: dict, lang: str) -> html.Ol:
     items = []
     for e in reversed(events):  # newest first: what an operator looks for
         head = [html.B(t.get(f"action_{e['action']}", e["action"])), " ", html.Span(e["actor"] or "", className="og-k")]
@@ -61,7 +61,8 @@ def _timeline(events: list[dict], t: dict) -> html.Ol:
         if e["to_state"]:
             sub.append(" → " + t.get(f"state_{e['to_state']}", e["to_state"]))
         if e["department_code"]:
-            sub.append(f" · {e['department_code']}")
+            dept = departments.get(e["department_code"])
+            sub.append(" · " + ((dept["name_en"] if lang == "en" else dept["name_zh"]) if dept else e["department_code"]))
         items.append(html.Li([html.Div(head), html.Div(sub, className="og-k"),
                               html.Div(e["note"], className="og-note") if e["note"] else None]))
     return html.Ol(items, className="og-timeline")
@@ -115,7 +116,7 @@ def build_drawer(conn, case_id: int, t: dict, lang: str) -> tuple[list, dict, gc
         html.Div(t["actions"], className="og-panel-title og-block"),
         *_action_form(case, gc.allowed_actions(case.state), dept_options, t),
         html.Div(t["timeline"], className="og-panel-title og-block"),
-        _timeline(events, t),
+        _timeline(events, departments, t, lang),
     ]
     return body, {"id": case.id, "version": case.version}, case
 

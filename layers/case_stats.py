@@ -56,11 +56,11 @@ def build_trend(conn, flt: gc.CaseFilter, t: dict, theme: str = "dark", days: in
         fig.add_trace(go.Scatter(x=x, y=[r[key] for r in rows], name=t[f"trend_{key}"], mode="lines",
                                  line={"color": colour, "width": 2, "dash": dash}))
     fig.update_layout(
-        margin={"l": 36, "r": 8, "t": 26, "b": 24}, height=190, paper_bgcolor="rgba(0,0,0,0)",
+        margin={"l": 36, "r": 8, "t": 26, "b": 24}, height=170, paper_bgcolor="rgba(0,0,0,0)",
         plot_bgcolor="rgba(0,0,0,0)", font={"color": c["text"], "size": 11, "family": "Noto Sans CJK SC, sans-serif"},
         title={"text": t["trend_title"], "font": {"size": 12}, "x": 0.01, "y": 0.97},
         legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.18, "font": {"size": 11}},
-        xaxis={"gridcolor": c["grid"], "tickfont": {"size": 10}, "nticks": 8},
+        xaxis={"gridcolor": c["grid"], "tickfont": {"size": 10}, "type": "category", "nticks": 8},
         yaxis={"gridcolor": c["grid"], "rangemode": "tozero", "tickfont": {"size": 10}},
         hovermode="x unified",
     )
