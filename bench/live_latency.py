@@ -48,8 +48,8 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def baseline_reload(bounds) -> tuple[float, int, int]:
-    """(seconds, bytes, features) of one full case-layer load for the district view, in process."""
+def baseline_reload(bounds) -> tuple[float, int, int, dict]:
+    """(seconds, bytes, features, live store) of one full case-layer load for the district view, in process."""
     t = strings("zh")
     start = time.perf_counter()
     fc, live, _ = load_cases(bounds, ["cases"], {"window": "7d"}, 12, t, "zh")

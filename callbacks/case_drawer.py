@@ -12,7 +12,15 @@ from dash import ALL, ClientsideFunction, Input, Output, State, ctx, no_update
 from callbacks.errors import error_toast, toast
 from geodata.db import pooled
 from geodata.errors import Conflict
-from layers.case_drawer import ACTION_TYPE, DEPARTMENT, DUPLICATE, NOTE, SATISFACTION, apply_action, build_drawer
+from layers.case_drawer import (
+    ACTION_TYPE,
+    DEPARTMENT,
+    DUPLICATE,
+    NOTE,
+    SATISFACTION,
+    apply_action,
+    build_drawer,
+)
 from layers.detail import fly_viewport
 
 OPEN, CLOSED = "og-panel og-right og-drawer", "og-panel og-right og-drawer og-hidden"
