@@ -54,16 +54,26 @@ def connect(dsn: str | None = None, **kwargs) -> psycopg.Connection:
 
 
 def get_pool(dsn: str | None = None) -> ConnectionPool:
-    """This process's connection pool (created on first use, re-created after fork)."""
+    """This process's connection pool (created on first use, re-created after fork).
+
+    The pool is keyed on the process, the explicit DSN and the settings object, so the hot
+    path is a tuple comparison: the DSN (which for the private cluster means reading its
+    state file) is worked out only when a pool is created.
+    """
     global _pool, _pool_key
-    dsn = dsn or database_dsn()
-    key = (os.getpid(), dsn)
+    settings = get_settings()
+    key = (os.getpid(), dsn, settings)
+    pool = _pool
+    if pool is not None and _pool_key == key:
+        return pool
     with _lock:
         if _pool is None or _pool_key != key:
+            if _pool is not None and _pool_key[0] == os.getpid():
+                _pool.close()
             _pool = ConnectionPool(
-                dsn,
+                dsn or database_dsn(settings),
                 min_size=1,
-                max_size=get_settings().pool_max,
+                max_size=settings.pool_max,
                 kwargs={"application_name": "onegrid-app"},
                 open=True,
                 timeout=10,
