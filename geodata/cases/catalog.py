@@ -24,6 +24,14 @@ _ATTRIBUTES = """
 SELECT code, datatype, required, description, datatype_description, sort AS "order", "values"
   FROM case_category_attribute WHERE category_code = %s ORDER BY sort, code"""
 _DEPARTMENTS = "SELECT code, name_zh, name_en FROM department ORDER BY code"
+_CATEGORY_WITH_ATTRIBUTES = """
+SELECT k.code, k.active, k.time_limit_hours,
+       coalesce((SELECT json_agg(json_build_object(
+                    'code', a.code, 'datatype', a.datatype, 'required', a.required,
+                    'description', a.description, 'datatype_description', a.datatype_description,
+                    'order', a.sort, 'values', a."values") ORDER BY a.sort, a.code)
+                   FROM case_category_attribute a WHERE a.category_code = k.code), '[]'::json) AS attributes
+  FROM case_category k WHERE k.code = %s"""
 
 
 def fetch_categories(conn: psycopg.Connection, *, active_only: bool = True) -> list[dict]:
@@ -41,6 +49,17 @@ def fetch_category(conn: psycopg.Connection, code: str, *, active_only: bool = T
         state = "inactive" if row is not None else "unknown"
         raise NotFound(f"{state} case category {code!r}")
     return row
+
+
+def fetch_category_for_intake(conn: psycopg.Connection, code: str) -> tuple[dict, list[dict]]:
+    """An active category and its attribute definitions in one round trip (the intake hot path).
+    :class:`NotFound` when unknown or inactive."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute(_CATEGORY_WITH_ATTRIBUTES, (str(code or "").strip(),)).fetchone()
+    if row is None or not row["active"]:
+        state = "inactive" if row is not None else "unknown"
+        raise NotFound(f"{state} case category {code!r}")
+    return row, list(row.pop("attributes"))
 
 
 def fetch_category_attributes(conn: psycopg.Connection, category_code: str) -> list[dict]:
@@ -96,7 +115,8 @@ def _one(attr: dict, value):
     return text
 
 
-def check_attributes(conn: psycopg.Connection, category_code: str, attributes: dict | None) -> dict:
+def check_attributes(conn: psycopg.Connection, category_code: str, attributes: dict | None,
+                     *, defined: list[dict] | None = None) -> dict:
     """Check a report's attribute values against its category; returns them normalised
     (numbers as numbers, multi-value lists as lists of keys).
 
@@ -107,8 +127,10 @@ def check_attributes(conn: psycopg.Connection, category_code: str, attributes: d
         the category has no attribute of that code. The message names the attribute.
     """
     attributes = dict(attributes or {})
-    with conn.cursor(row_factory=dict_row) as cur:
-        defined = {a["code"]: a for a in cur.execute(_ATTRIBUTES, (category_code,))}
+    if defined is None:
+        with conn.cursor(row_factory=dict_row) as cur:
+            defined = cur.execute(_ATTRIBUTES, (category_code,)).fetchall()
+    defined = {a["code"]: a for a in defined}
     unknown = [str(k) for k in attributes if k not in defined]
     if unknown:
         known = ", ".join(defined) or "none"

@@ -11,11 +11,13 @@ import math
 from datetime import datetime
 
 import psycopg
+from psycopg import sql
+from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from geodata.cases.catalog import check_attributes, fetch_category
+from geodata.cases.catalog import check_attributes, fetch_category_for_intake
+from geodata.cases.filters import CASE_COLUMNS, base_params, case_from_row
 from geodata.cases.model import CHANNELS, MAX_DESCRIPTION, OPEN_STATES, Case, check_aware, check_lonlat
-from geodata.cases.read import fetch_case
 from geodata.errors import InvalidInput, OutsideArea
 from geodata.settings import get_settings
 
@@ -26,49 +28,58 @@ DUPLICATE_HOURS = 24
 REPORTER_FIELDS = {"name": "reporter_name", "phone": "reporter_phone", "email": "reporter_email",
                    "account_id": "account_id", "device_id": "device_id"}
 
-# Grid first (it implies community and street); a community without grids still routes.
-_ROUTE = """
-WITH p AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326) AS geom)
-SELECT g.code, coalesce(g.community_code, a.code), coalesce(g.street_code, a.parent_code)
-  FROM p
-  LEFT JOIN LATERAL (SELECT code, community_code, street_code FROM grid
-                      WHERE ST_Covers(grid.geom, p.geom) ORDER BY code LIMIT 1) g ON true
-  LEFT JOIN LATERAL (SELECT code, parent_code FROM admin_area
-                      WHERE level = 'community' AND ST_Covers(admin_area.geom, p.geom)
-                      ORDER BY code LIMIT 1) a ON true"""
-_DEPARTMENT = """
-SELECT coalesce(
-    (SELECT department_code FROM dispatch_rule WHERE category_code = %(cat)s AND street_code = %(street)s),
-    (SELECT department_code FROM dispatch_rule WHERE category_code = %(cat)s AND street_code IS NULL),
-    (SELECT department_code FROM case_category WHERE code = %(cat)s))"""
-# The bounding box (degrees) lets the partial GiST index of open cases do the search; the
-# geography distance then decides in metres.
-_DUPLICATE = """
-WITH p AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326) AS geom)
-SELECT c.id FROM cases c, p
- WHERE c.category_code = %(cat)s
-   AND c.state = ANY(%(open_states)s)
-   AND c.geom && ST_Expand(p.geom, %(dlon)s, %(dlat)s)
-   AND ST_DWithin(c.geom::geography, p.geom::geography, %(metres)s)
-   AND c.reported_at BETWEEN %(at)s - make_interval(hours => %(hours)s) AND %(at)s + make_interval(hours => %(hours)s)
- ORDER BY ST_Distance(c.geom::geography, p.geom::geography), c.id
- LIMIT 1"""
+# One round trip places a report: its grid/community/street, the department (street rule >
+# district rule > category), the nearest open same-category case within 50 m / 24 h, and the
+# time (the given one, else the transaction's now()).
+_PLACE = """
+WITH p AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326) AS geom,
+                  coalesce(%(at)s::timestamptz, now()) AS at),
+r AS (
+    SELECT g.code AS grid, coalesce(g.community_code, a.code) AS community,
+           coalesce(g.street_code, a.parent_code) AS street
+      FROM p
+      LEFT JOIN LATERAL (SELECT code, community_code, street_code FROM grid
+                          WHERE ST_Covers(grid.geom, p.geom) ORDER BY code LIMIT 1) g ON true
+      LEFT JOIN LATERAL (SELECT code, parent_code FROM admin_area
+                          WHERE level = 'community' AND ST_Covers(admin_area.geom, p.geom)
+                          ORDER BY code LIMIT 1) a ON true),
+d AS (
+    SELECT c.id, c.code FROM cases c, p
+     WHERE c.category_code = %(cat)s
+       AND c.state = ANY(%(open_states)s)
+       AND c.geom && ST_Expand(p.geom, %(dlon)s, %(dlat)s)
+       AND ST_DWithin(c.geom::geography, p.geom::geography, %(metres)s)
+       AND c.reported_at BETWEEN p.at - make_interval(hours => %(hours)s)
+                             AND p.at + make_interval(hours => %(hours)s)
+     ORDER BY ST_Distance(c.geom::geography, p.geom::geography), c.id
+     LIMIT 1)
+SELECT r.grid, r.community, r.street,
+       coalesce(
+         (SELECT department_code FROM dispatch_rule WHERE category_code = %(cat)s AND street_code = r.street),
+         (SELECT department_code FROM dispatch_rule WHERE category_code = %(cat)s AND street_code IS NULL),
+         (SELECT department_code FROM case_category WHERE code = %(cat)s)) AS department,
+       (SELECT id FROM d) AS duplicate_of, (SELECT code FROM d) AS duplicate_code, p.at
+  FROM p, r"""
+# The case and its 'report' event in one statement; the answer is the new case's Case row.
 # Case number: local reporting day + the global sequence (at least 6 digits, never truncated).
 _INSERT = """
-INSERT INTO cases (code, category_code, channel, description, address_text, media_url, attributes,
-                   source_ref, reporter_name, reporter_phone, reporter_email, account_id, device_id,
-                   grid_code, community_code, street_code, department_code, duplicate_of,
-                   reported_at, updated_at, geom)
-SELECT to_char(%(at)s AT TIME ZONE %(tz)s, 'YYYYMMDD') || '-' || lpad(n.seq::text, greatest(6, length(n.seq::text)), '0'),
-       %(cat)s, %(channel)s, %(description)s, %(address_text)s, %(media_url)s, %(attributes)s,
-       %(source_ref)s, %(reporter_name)s, %(reporter_phone)s, %(reporter_email)s, %(account_id)s,
-       %(device_id)s, %(grid)s, %(community)s, %(street)s, %(department)s, %(duplicate_of)s,
-       %(at)s, %(at)s, ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)
-  FROM (SELECT nextval('case_code_seq') AS seq) n
-RETURNING id"""
-_EVENT = """
-INSERT INTO case_event (case_id, street_code, at, action, from_state, to_state, actor, department_code, note)
-VALUES (%s, %s, %s, 'report', NULL, 'reported', %s, %s, %s)"""
+WITH ins AS (
+    INSERT INTO cases (code, category_code, channel, description, address_text, media_url, attributes,
+                       source_ref, reporter_name, reporter_phone, reporter_email, account_id, device_id,
+                       grid_code, community_code, street_code, department_code, duplicate_of,
+                       reported_at, updated_at, geom)
+    SELECT to_char(%(at)s AT TIME ZONE %(tz)s, 'YYYYMMDD') || '-'
+           || lpad(n.seq::text, greatest(6, length(n.seq::text)), '0'),
+           %(cat)s, %(channel)s, %(description)s, %(address_text)s, %(media_url)s, %(attributes)s,
+           %(source_ref)s, %(reporter_name)s, %(reporter_phone)s, %(reporter_email)s, %(account_id)s,
+           %(device_id)s, %(grid)s, %(community)s, %(street)s, %(department)s, %(duplicate_of)s,
+           %(at)s, %(at)s, ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)
+      FROM (SELECT nextval('case_code_seq') AS seq) n
+    RETURNING *),
+ev AS (
+    INSERT INTO case_event (case_id, street_code, at, action, from_state, to_state, actor, department_code, note)
+    SELECT id, street_code, reported_at, 'report', NULL, 'reported', %(actor)s, department_code, %(note)s FROM ins)
+SELECT {columns} FROM ins c JOIN case_category k ON k.code = c.category_code"""
 
 
 def _text(value, name: str, limit: int) -> str | None:
@@ -88,29 +99,23 @@ def _reporter(reporter: dict | None) -> dict:
     return {column: _text(reporter.get(key), f"reporter {key}", 200) for key, column in REPORTER_FIELDS.items()}
 
 
-def route_point(conn: psycopg.Connection, lon: float, lat: float) -> tuple[str | None, str, str]:
-    """(grid_code, community_code, street_code) of a lon/lat point; :class:`OutsideArea` when
-    no community covers it."""
-    grid, community, street = conn.execute(_ROUTE, {"lon": lon, "lat": lat}).fetchone()
-    if community is None or street is None:
-        raise OutsideArea(f"the point ({lon:.6f}, {lat:.6f}) is outside the district (in no community)")
-    return grid, community, street
+def place_report(conn: psycopg.Connection, category_code: str, lon: float, lat: float,
+                 at: datetime | None = None) -> dict:
+    """Where a report lands, in one round trip: ``grid, community, street, department,
+    duplicate_of, duplicate_code, at``. :class:`OutsideArea` when no community covers the point.
 
-
-def route_department(conn: psycopg.Connection, category_code: str, street_code: str) -> str:
-    """The department a category's cases in a street go to (street rule > district rule > category)."""
-    return conn.execute(_DEPARTMENT, {"cat": category_code, "street": street_code}).fetchone()[0]
-
-
-def find_duplicate(conn: psycopg.Connection, category_code: str, lon: float, lat: float,
-                   at: datetime) -> int | None:
-    """The nearest open case of the same category within 50 m and 24 h of ``at``, or None."""
+    ``duplicate_of`` is the nearest open case of the same category within 50 m and 24 h of
+    ``at`` (default: now), or None.
+    """
     dlat = DUPLICATE_METRES / 111_000 * 1.2
     dlon = dlat / max(math.cos(math.radians(lat)), 0.01)
-    row = conn.execute(_DUPLICATE, {"lon": lon, "lat": lat, "cat": category_code, "at": at,
-                                    "open_states": list(OPEN_STATES), "dlon": dlon, "dlat": dlat,
-                                    "metres": DUPLICATE_METRES, "hours": DUPLICATE_HOURS}).fetchone()
-    return row[0] if row else None
+    with conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute(_PLACE, {"lon": lon, "lat": lat, "cat": category_code, "at": at,
+                                   "open_states": list(OPEN_STATES), "dlon": dlon, "dlat": dlat,
+                                   "metres": DUPLICATE_METRES, "hours": DUPLICATE_HOURS}).fetchone()
+    if row["community"] is None or row["street"] is None:
+        raise OutsideArea(f"the point ({lon:.6f}, {lat:.6f}) is outside the district (in no community)")
+    return row
 
 
 def create_case(conn: psycopg.Connection, *, category_code: str, channel: str, lon: float, lat: float,
@@ -143,19 +148,19 @@ def create_case(conn: psycopg.Connection, *, category_code: str, channel: str, l
         raise InvalidInput("actor is required (who reports the case)")
     description = _text(description, "description", MAX_DESCRIPTION) or ""
     check_aware(reported_at, "reported_at")
-    category = fetch_category(conn, category_code)
+    category, defined = fetch_category_for_intake(conn, category_code)
     values = dict(
         cat=category["code"], channel=channel, description=description, lon=lon, lat=lat,
         address_text=_text(address_text, "address_text", 500), media_url=_text(media_url, "media_url", 2000),
         source_ref=_text(source_ref, "source_ref", 200),
-        attributes=Jsonb(check_attributes(conn, category["code"], attributes)), **_reporter(reporter),
-        tz=get_settings().timezone,
+        attributes=Jsonb(check_attributes(conn, category["code"], attributes, defined=defined)),
+        **_reporter(reporter), tz=get_settings().timezone, actor=actor,
     )
-    values["grid"], values["community"], values["street"] = route_point(conn, lon, lat)
-    values["department"] = route_department(conn, values["cat"], values["street"])
-    values["at"] = reported_at or conn.execute("SELECT now()").fetchone()[0]
-    values["duplicate_of"] = find_duplicate(conn, values["cat"], lon, lat, values["at"])
-    case_id = conn.execute(_INSERT, values).fetchone()[0]
-    note = f"likely duplicate of case {values['duplicate_of']}" if values["duplicate_of"] else ""
-    conn.execute(_EVENT, (case_id, values["street"], values["at"], actor, values["department"], note))
-    return fetch_case(conn, case_id)
+    place = place_report(conn, values["cat"], lon, lat, reported_at)
+    values.update(grid=place["grid"], community=place["community"], street=place["street"],
+                  department=place["department"], duplicate_of=place["duplicate_of"], at=place["at"])
+    values["note"] = f"likely duplicate of case {place['duplicate_code']}" if place["duplicate_of"] else ""
+    values |= base_params()
+    query = sql.SQL(_INSERT).format(columns=sql.SQL(CASE_COLUMNS))
+    with conn.cursor(row_factory=dict_row) as cur:
+        return case_from_row(cur.execute(query, values).fetchone())
