@@ -11,99 +11,136 @@ STAGE_COLUMNS = ("ord", "where_label", "code", "category_code", "channel", "stat
 
 STAGE = """
 DROP TABLE IF EXISTS og_stage_case;
+DROP TABLE IF EXISTS og_stage_point;
+DROP TABLE IF EXISTS og_case_grid;
 DROP TABLE IF EXISTS og_routed_case;
 CREATE TEMP TABLE og_stage_case (
     ord int, where_label text, code text, category_code text, channel text, state text,
     description text, address_text text, source_ref text, department_code text, satisfaction smallint,
     reported_at bigint, registered_at bigint, dispatched_at bigint, started_at bigint, deadline_at bigint,
     fed_back_at bigint, closed_at bigint, evaluated_at bigint, lon float8, lat float8)"""
-COPY = f"COPY og_stage_case ({', '.join(STAGE_COLUMNS)}) FROM STDIN (FORMAT csv)"
+COPY = f"COPY og_stage_case ({', '.join(STAGE_COLUMNS)}) FROM STDIN (FORMAT binary)"
+#: Binary COPY types of STAGE_COLUMNS (must match og_stage_case).
+STAGE_TYPES = ("int4", *["text"] * 9, "int2", *["int8"] * len(STAMPS), "float8", "float8")
 
 
 def _ts(column: str) -> str:
     return f"'epoch'::timestamptz + s.{column} * interval '1 microsecond' AS {column}"
 
 
-# Grid first (it implies community and street); communities without grids still route.
-# Case numbers as in create_case: local reporting day + the global sequence.
+# Point in grid with the grid as the OUTER side: each grid polygon is then tested against all
+# its candidate points in a row, so PostGIS reuses one prepared (indexed) polygon instead of
+# preparing a polygon per point (1.25 s → 0.25 s for 50,000 points). The lowest grid code wins
+# on a shared edge, as in create_case.
+GRID_POINTS = """
+CREATE TEMP TABLE og_stage_point AS
+SELECT ord, ST_SetSRID(ST_MakePoint(lon, lat), 4326) AS geom FROM og_stage_case;
+CREATE INDEX ON og_stage_point USING gist (geom);
+CREATE TEMP TABLE og_case_grid AS
+SELECT DISTINCT ON (p.ord) p.ord, g.code, g.community_code, g.street_code
+  FROM grid g
+ CROSS JOIN LATERAL (SELECT ord FROM og_stage_point p WHERE ST_Covers(g.geom, p.geom)) p
+ ORDER BY p.ord, g.code"""
+
+# Everything a case row needs, computed once: its id (drawn from the identity sequence, so
+# events need no join back to `cases`), code (as in create_case: local reporting day + the
+# global sequence), routing (grid implies community and street; communities without grids
+# still route), department (the row's own, else street rule, else district-wide rule, else the
+# category's), deadline (dispatch + time limit), updated_at (the latest step).
+# ORDER BY ord: volatile target-list functions run after the sort, so ids follow file order.
 ROUTE = f"""
 CREATE TEMP TABLE og_routed_case AS
-SELECT s.ord, s.where_label, s.category_code, s.channel, s.state, coalesce(s.description, '') AS description,
-       s.address_text, s.source_ref, s.department_code, s.satisfaction,
-       {', '.join(_ts(c) for c in STAMPS)},
+SELECT nextval(pg_get_serial_sequence('cases', 'id')) AS id, s.ord, s.where_label, s.category_code, s.channel,
+       s.state, coalesce(s.description, '') AS description, s.address_text, s.source_ref,
+       coalesce(s.department_code, rs.department_code, rd.department_code, k.department_code) AS department_code,
+       s.satisfaction,
+       {', '.join(_ts(c) for c in STAMPS if c != 'deadline_at')},
+       coalesce('epoch'::timestamptz + s.deadline_at * interval '1 microsecond',
+                'epoch'::timestamptz + s.dispatched_at * interval '1 microsecond'
+                + make_interval(hours => k.time_limit_hours)) AS deadline_at,
+       'epoch'::timestamptz + greatest(s.reported_at, s.registered_at, s.dispatched_at, s.started_at,
+                                       s.fed_back_at, s.closed_at, s.evaluated_at) * interval '1 microsecond'
+           AS updated_at,
        ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326) AS geom,
        g.code AS grid_code, coalesce(g.community_code, a.code) AS community_code,
        coalesce(g.street_code, a.parent_code) AS street_code,
        coalesce(s.code, to_char(('epoch'::timestamptz + s.reported_at * interval '1 microsecond')
                                 AT TIME ZONE %(tz)s, 'YYYYMMDD')
-                        || '-' || regexp_replace('00000' || nextval('case_code_seq'), '^0*([0-9]{{6,}})$', '\\1')) AS code
-  FROM og_stage_case s
-  LEFT JOIN LATERAL (SELECT code, community_code, street_code FROM grid
-                      WHERE ST_Covers(grid.geom, ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326))
-                      ORDER BY code LIMIT 1) g ON true
+                        || '-' || lpad(s.seq::text, greatest(6, length(s.seq::text)), '0')) AS code
+  FROM (SELECT *, CASE WHEN code IS NULL THEN nextval('case_code_seq') END AS seq FROM og_stage_case) s
+  JOIN case_category k ON k.code = s.category_code
+  LEFT JOIN og_case_grid g ON g.ord = s.ord
   LEFT JOIN LATERAL (SELECT code, parent_code FROM admin_area
                       WHERE g.code IS NULL AND level = 'community'
                         AND ST_Covers(admin_area.geom, ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326))
-                      ORDER BY code LIMIT 1) a ON true"""  # noqa: S608 (fixed column names only)
+                      ORDER BY code LIMIT 1) a ON true
+  LEFT JOIN dispatch_rule rs ON rs.category_code = s.category_code
+                            AND rs.street_code = coalesce(g.street_code, a.parent_code)
+  LEFT JOIN dispatch_rule rd ON rd.category_code = s.category_code AND rd.street_code IS NULL
+ ORDER BY s.ord"""  # noqa: S608 (fixed column names only)
+# The key lets the event insert read cases in id order (an incremental sort of each case's steps
+# instead of a sort of all events).
+ROUTED_KEY = "ALTER TABLE og_routed_case ADD PRIMARY KEY (id)"
 OUTSIDE = """
 SELECT where_label, ST_X(geom), ST_Y(geom) FROM og_routed_case
  WHERE street_code IS NULL ORDER BY ord LIMIT 1000"""
 CODES_IN_DB = "SELECT code FROM cases WHERE code = ANY(%s)"
 
-# Department: the row's own, else street rule, else district-wide rule, else the category's.
-# Deadline: the row's own, else dispatch + the category's time limit. updated_at: the latest step.
-INSERT_CASES = """
-INSERT INTO cases (code, category_code, channel, state, description, address_text, source_ref,
-                   grid_code, community_code, street_code, department_code, reported_at, registered_at,
-                   dispatched_at, deadline_at, fed_back_at, closed_at, evaluated_at, satisfaction,
-                   updated_at, geom)
-SELECT r.code, r.category_code, r.channel, r.state, r.description, r.address_text, r.source_ref,
-       r.grid_code, r.community_code, r.street_code,
-       coalesce(r.department_code, rs.department_code, rd.department_code, k.department_code),
-       r.reported_at, r.registered_at, r.dispatched_at,
-       coalesce(r.deadline_at, r.dispatched_at + make_interval(hours => k.time_limit_hours)),
-       r.fed_back_at, r.closed_at, r.evaluated_at, r.satisfaction,
-       greatest(r.reported_at, r.registered_at, r.dispatched_at, r.started_at, r.fed_back_at, r.closed_at,
-                r.evaluated_at),
-       r.geom
-  FROM og_routed_case r
-  JOIN case_category k ON k.code = r.category_code
-  LEFT JOIN dispatch_rule rs ON rs.category_code = r.category_code AND rs.street_code = r.street_code
-  LEFT JOIN dispatch_rule rd ON rd.category_code = r.category_code AND rd.street_code IS NULL
- ORDER BY r.ord"""
+_CASE_COLUMNS = ("id, code, category_code, channel, state, description, address_text, source_ref, grid_code, "
+                 "community_code, street_code, department_code, reported_at, registered_at, dispatched_at, "
+                 "deadline_at, fed_back_at, closed_at, evaluated_at, satisfaction, updated_at, geom")
+INSERT_CASES = f"""
+INSERT INTO cases ({_CASE_COLUMNS}) OVERRIDING SYSTEM VALUE
+SELECT {_CASE_COLUMNS} FROM og_routed_case ORDER BY id"""  # noqa: S608 (fixed column names only)
+
+# Workflow steps: (step, action, stamp, state reached). Closing and evaluating count only for
+# cases that are closed/evaluated now.
+_STEPS = ((1, "report", "reported_at", "reported"), (2, "register", "registered_at", "registered"),
+          (3, "dispatch", "dispatched_at", "dispatched"), (4, "start", "started_at", "handling"),
+          (5, "feedback", "fed_back_at", "fed_back"), (6, "close", "closed_at", "closed"),
+          (7, "evaluate", "evaluated_at", "evaluated"))
+_FINAL_ACTION = """CASE r.state WHEN 'returned' THEN 'return' WHEN 'rejected' THEN 'reject'
+    WHEN 'duplicate' THEN 'mark_duplicate' WHEN 'registered' THEN 'register' WHEN 'dispatched' THEN 'dispatch'
+    WHEN 'handling' THEN 'start' WHEN 'fed_back' THEN 'feedback' WHEN 'closed' THEN 'close' ELSE 'evaluate' END"""
+
+
+def _reached(step: int) -> str:
+    """The state step ``step`` reaches when it happened, else NULL."""
+    _, _, stamp, state = _STEPS[step - 1]
+    extra = " AND r.state IN ('closed', 'evaluated')" if step >= 6 else ""
+    return f"CASE WHEN r.{stamp} IS NOT NULL{extra} THEN '{state}' END"
+
+
+def _before(step: int) -> str:
+    """The state the case was in before step ``step``: the latest earlier step that happened."""
+    earlier = [_reached(k) for k in range(step - 1, 0, -1)]
+    return f"coalesce({', '.join(earlier)})" if len(earlier) > 1 else (earlier[0] if earlier else "NULL")
+
+
+def _at(step: int) -> str:
+    """When step ``step`` happened (NULL: it did not count)."""
+    stamp = _STEPS[step - 1][2]
+    return f"r.{stamp}" if step <= 5 else f"CASE WHEN r.state IN ('closed', 'evaluated') THEN r.{stamp} END"
+
+
+def _event_rows() -> str:
+    rows = [f"({n}, '{action}', {_at(n)}, '{state}', {_before(n)}, '')" for n, action, _, state in _STEPS]
+    rows.append(f"(8, {_FINAL_ACTION}, CASE WHEN {_before(8)} <> r.state THEN r.updated_at END, r.state, "
+                f"{_before(8)}, 'imported: the time of this step was not recorded')")
+    return ",\n        ".join(rows)
+
 
 # One event per known step, in workflow order; a final state no stamped step reaches
 # (returned, rejected, duplicate, or a state with missing stamps) gets one more event at the
-# case's latest time, saying its own time was not recorded. from_state chains the events.
-INSERT_EVENTS = """
-WITH steps AS (
-    SELECT c.id, c.street_code, c.department_code, c.state, c.updated_at, e.step, e.action, e.at, e.to_state
-      FROM og_routed_case r
-      JOIN cases c ON c.code = r.code
-     CROSS JOIN LATERAL (VALUES
-        (1, 'report', r.reported_at, 'reported'), (2, 'register', r.registered_at, 'registered'),
-        (3, 'dispatch', r.dispatched_at, 'dispatched'), (4, 'start', r.started_at, 'handling'),
-        (5, 'feedback', r.fed_back_at, 'fed_back'), (6, 'close', r.closed_at, 'closed'),
-        (7, 'evaluate', r.evaluated_at, 'evaluated')) AS e(step, action, at, to_state)
-     WHERE e.at IS NOT NULL
-       AND (e.step <= 5 OR c.state IN ('closed', 'evaluated'))),
-last AS (
-    SELECT DISTINCT ON (id) id, street_code, department_code, state, updated_at, to_state
-      FROM steps ORDER BY id, step DESC),
-final AS (
-    SELECT id, street_code, department_code, 8 AS step,
-           CASE state WHEN 'returned' THEN 'return' WHEN 'rejected' THEN 'reject'
-                      WHEN 'duplicate' THEN 'mark_duplicate' WHEN 'registered' THEN 'register'
-                      WHEN 'dispatched' THEN 'dispatch' WHEN 'handling' THEN 'start'
-                      WHEN 'fed_back' THEN 'feedback' WHEN 'closed' THEN 'close' ELSE 'evaluate' END AS action,
-           updated_at AS at, state AS to_state
-      FROM last WHERE to_state <> state),
-everything AS (
-    SELECT id, street_code, department_code, step, action, at, to_state, '' AS note FROM steps
-    UNION ALL
-    SELECT id, street_code, department_code, step, action, at, to_state,
-           'imported: the time of this step was not recorded' FROM final)
+# case's latest time, saying its own time was not recorded. from_state chains the events: it is
+# computed per row from the stamps (no window, no join back to `cases`). Event ids follow
+# (case id, step), i.e. time order within each case (the stamps are checked to be in workflow
+# order); the live map reads ids > cursor and needs no global time order.
+INSERT_EVENTS = f"""
 INSERT INTO case_event (case_id, street_code, at, action, from_state, to_state, actor, department_code, note)
-SELECT id, street_code, at, action, lag(to_state) OVER (PARTITION BY id ORDER BY step), to_state,
-       %(actor)s, department_code, note
-  FROM everything ORDER BY at, id, step"""
+SELECT r.id, r.street_code, e.at, e.action, e.from_state, e.to_state, %(actor)s, r.department_code, e.note
+  FROM og_routed_case r
+ CROSS JOIN LATERAL (VALUES
+        {_event_rows()}) AS e(step, action, at, to_state, from_state, note)
+ WHERE e.at IS NOT NULL
+ ORDER BY r.id, e.step"""  # noqa: S608 (fixed text only)
