@@ -6,71 +6,23 @@ The app runs in a subprocess on a free port with the demo database; screenshots 
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
-
 import pytest
+from live import SHOTS, chromium_page, dashboard
 
 pytestmark = pytest.mark.browser
-
-ROOT = Path(__file__).resolve().parents[1]
-SHOTS = Path("/tmp/shots")
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
 def server(demo_db):
     """The dashboard on a free port, serving the demo database; its base URL."""
-    port = _free_port()
-    env = {**os.environ, "ONEGRID_DATABASE_URL": demo_db.dsn, "ONEGRID_THEME": "dark", "ONEGRID_LANG": "zh"}
-    code = f"from app.factory import create_app; create_app().run(host='127.0.0.1', port={port}, debug=False)"
-    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/healthz", timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                if proc.poll() is not None or time.time() > deadline:
-                    raise RuntimeError(f"dashboard did not start: {proc.stdout.read().decode()[-2000:]}") from None
-                time.sleep(0.3)
+    with dashboard(demo_db.dsn) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 @pytest.fixture
 def page(server):
-    from playwright.sync_api import sync_playwright
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        pg = browser.new_page(viewport={"width": 1920, "height": 1080})
-        errors: list[str] = []
-        pg.on("pageerror", lambda e: errors.append(str(e)))
-        requests: list[str] = []
-        pg.on("request", lambda r: requests.append(r.url))
-        pg.errors, pg.requests = errors, requests
+    with chromium_page() as pg:
         yield pg
-        browser.close()
 
 
 def _wait_paths(pg, selector: str, timeout: float = 20_000) -> int:

@@ -4,32 +4,17 @@ the table without a reload; the drawer registers it. Screenshots: /tmp/shots/cas
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
 import urllib.parse
 import urllib.request
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
+from live import SHOTS, chromium_page, dashboard
 
 from geodata import cases as gc
 
 pytestmark = pytest.mark.browser
-
-ROOT = Path(__file__).resolve().parents[1]
-SHOTS = Path("/tmp/shots")
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _seed(conn, n: int = 80) -> None:
@@ -55,27 +40,8 @@ def server(demo_db):
         _seed(conn)
         key = gc.create_api_key(conn, "browser-test")
         conn.commit()
-    port = _free_port()
-    env = {**os.environ, "ONEGRID_DATABASE_URL": demo_db.dsn, "ONEGRID_THEME": "dark", "ONEGRID_LANG": "zh"}
-    code = f"from app.factory import create_app; create_app().run(host='127.0.0.1', port={port}, debug=False)"
-    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/healthz", timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                if proc.poll() is not None or time.time() > deadline:
-                    raise RuntimeError("dashboard did not start") from None
-                time.sleep(0.3)
+    with dashboard(demo_db.dsn) as url:
         yield url, key
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def _post_case(url: str, key: str, service: str, lon: float, lat: float) -> str:
@@ -87,18 +53,11 @@ def _post_case(url: str, key: str, service: str, lon: float, lat: float) -> str:
 
 
 def test_posted_case_appears_live_and_is_registered_from_the_drawer(server, demo_db):
-    from playwright.sync_api import sync_playwright
-
     url, key = server
-    SHOTS.mkdir(parents=True, exist_ok=True)
     with demo_db.connect() as conn:
         lon, lat = conn.execute("SELECT ST_X(geom), ST_Y(geom) FROM address ORDER BY id DESC LIMIT 1").fetchone()
         service = next(c["code"] for c in gc.fetch_categories(conn) if not c["metadata"])
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        pg = browser.new_page(viewport={"width": 1920, "height": 1080})
-        errors: list[str] = []
-        pg.on("pageerror", lambda e: errors.append(str(e)))
+    with chromium_page() as pg:
         pg.goto(url + "/")
         pg.wait_for_function("(window.onegrid.shownCases || []).length > 10", timeout=30_000)
         pg.wait_for_selector(".og-case-cluster, .og-case", timeout=20_000)
@@ -139,5 +98,4 @@ def test_posted_case_appears_live_and_is_registered_from_the_drawer(server, demo
         pg.click("#og-drawer-close")
         pg.wait_for_timeout(1200)
         pg.screenshot(path=str(SHOTS / "cases-choropleth.png"))
-        assert not errors, errors
-        browser.close()
+        assert not pg.errors, pg.errors
