@@ -29,7 +29,7 @@ def combine_filter(states, categories, channels, streets, window) -> dict:
 def load_cases(bounds, layers, filter_values, zoom, t, lang) -> tuple:
     """Plain function behind the layer callback: (case GeoJSON, live store, toast).
 
-    The live store ``{cursor, bbox, filter}`` is what the ticks compare against; None when
+    The live store ``{cursor, checked, bbox, filter}`` is what the ticks compare against; None when
     the case layer is off (no ticks then)."""
     if "cases" not in (layers or []):
         return EMPTY, None, no_update
@@ -40,7 +40,8 @@ def load_cases(bounds, layers, filter_values, zoom, t, lang) -> tuple:
             fc = build_case_layer(conn, view, flt, t, lang)
     except Exception as exc:  # noqa: BLE001 - shown as a message, never a traceback
         return no_update, no_update, error_toast(exc, t)
-    live = {"cursor": fc.pop("cursor"), "bbox": list(view.bbox.as_tuple()), "filter": filter_values}
+    live = {"cursor": fc.pop("cursor"), "checked": fc.pop("checked"), "bbox": list(view.bbox.as_tuple()),
+            "filter": filter_values}
     return fc, live, toast(t["case_count_capped"].format(n=len(fc["features"])), "info") if fc["truncated"] else no_update
 
 
@@ -52,12 +53,13 @@ def poll_cases(n_intervals, live, t, lang) -> tuple:
     try:
         flt = parse_filter(live.get("filter"))
         with pooled() as conn:
-            delta = build_delta(conn, int(live["cursor"]), flt, tuple(live["bbox"]), t, lang)
+            delta = build_delta(conn, int(live["cursor"]), flt, tuple(live["bbox"]), t, lang,
+                                checked=live.get("checked"))
     except Exception:  # noqa: BLE001 - a failed tick retries on the next one (the toast would repeat every second)
         return no_update, no_update
     if delta is None:
         return no_update, no_update
-    return delta, {**live, "cursor": delta["cursor"]}
+    return delta, {**live, "cursor": delta["cursor"], "checked": delta["checked"]}
 
 
 def register(ids) -> None:

@@ -15,6 +15,7 @@ from geodata import cases as gc
 from geodata.cases.map_queries import fetch_place_names, fetch_streets
 from geodata.db import pooled
 from geodata.errors import InvalidInput
+from geodata.geometry import BBox
 from geodata.settings import get_settings
 from layers.case_report import category_options
 from layers.display import lonlat_to_display
@@ -105,22 +106,35 @@ def build_case_layer(conn, view: View, flt: gc.CaseFilter, t: dict, lang: str, c
     """Cases matching ``flt`` in the viewport, newest first, at most ``cap``: a GeoJSON
     FeatureCollection with ``truncated`` and the live ``cursor`` (the newest event id, read
     *before* the cases, so a change committed in between arrives again as a delta)."""
-    cursor = gc.fetch_event_cursor(conn)
+    cursor, checked = gc.fetch_event_cursor(conn), gc.fetch_db_now(conn)
     found = gc.fetch_cases(conn, flt, bbox=view.bbox, limit=cap + 1)
     truncated = len(found) > cap
     return {"type": "FeatureCollection", "features": case_features(conn, found[:cap], t, lang),
-            "truncated": truncated, "cursor": cursor}
+            "truncated": truncated, "cursor": cursor, "checked": checked.isoformat()}
 
 
-def build_delta(conn, cursor: int, flt: gc.CaseFilter, bbox, t: dict, lang: str) -> dict | None:
-    """What changed since ``cursor``: ``{cursor, upsert: [features], remove: [ids]}``, or None
-    when nothing did. Changed cases that no longer match ``flt``/``bbox`` (e.g. closed under an
-    open-states filter) are listed in ``remove`` — the browser drops them if it shows them."""
+def build_delta(conn, cursor: int, flt: gc.CaseFilter, bbox, t: dict, lang: str,
+                checked: str | None = None) -> dict | None:
+    """What changed since ``cursor`` (events) and ``checked`` (the clock at the previous
+    answer): ``{cursor, checked, upsert: [features], remove: [ids]}``, or None when nothing did.
+
+    Changed cases that no longer match ``flt``/``bbox`` (e.g. closed under an open-states
+    filter) are listed in ``remove`` — the browser drops them if it shows them. Open cases in
+    view whose deadline passed since ``checked`` are upserted too, so they turn overdue on the
+    screen without any event."""
     changed, new_cursor = gc.fetch_changes_since(conn, cursor, None, limit=DELTA_LIMIT)
-    if not changed and new_cursor == cursor:
+    due: list = []
+    now = None
+    if checked:
+        due, now = gc.fetch_turned_overdue(conn, datetime.fromisoformat(checked), flt,
+                                           bbox=BBox(*bbox), limit=DELTA_LIMIT)
+        seen = {c.id for c in changed}
+        due = [c for c in due if c.id not in seen]
+    if not changed and not due and new_cursor == cursor:
         return None
-    keep = [c for c in changed if matches(c, flt, bbox)]
-    return {"cursor": new_cursor, "upsert": case_features(conn, keep, t, lang),
+    keep = [c for c in changed if matches(c, flt, bbox)] + due
+    return {"cursor": new_cursor, "checked": now.isoformat() if due else checked,
+            "upsert": case_features(conn, keep, t, lang),
             "remove": [c.id for c in changed if not matches(c, flt, bbox)]}
 
 

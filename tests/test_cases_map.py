@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import time
+from datetime import datetime, timedelta
 
 import plotly
 import pytest
@@ -62,6 +64,33 @@ def test_layer_then_delta_carries_only_the_new_case(world):
     assert [f["properties"]["id"] for f in delta["upsert"]] == [new.id]  # only the change, not the layer
     assert delta["remove"] == [] and live2["cursor"] > live["cursor"]
     assert poll_cases(3, live2, ZH, "zh") == (no_update, no_update)
+
+
+def test_a_case_whose_deadline_passes_between_ticks_turns_overdue_live(world):
+    """No event marks a deadline passing: the tick must still push the case, now overdue."""
+    with world["db"].connect() as conn:
+        hours = next(c["time_limit_hours"] for c in gc.fetch_categories(conn) if c["code"] == world["category"])
+        now = gc.fetch_db_now(conn)
+        lon, lat = world["points"][0]
+        case = gc.create_case(conn, category_code=world["category"], channel="supervisor", lon=lon, lat=lat,
+                              actor="test", reported_at=now - timedelta(hours=hours, minutes=5))
+        gc.transition(conn, case.id, "register", actor="test", at=now - timedelta(hours=hours, minutes=4))
+        # Dispatched so that the deadline falls 2 s from now.
+        gc.transition(conn, case.id, "dispatch", actor="test", at=now - timedelta(hours=hours) + timedelta(seconds=2))
+        conn.commit()
+    fc, live, _ = load_cases(world["bounds"], ["cases"], {"window": "7d"}, 12, ZH, "zh")
+    shown = next(f for f in fc["features"] if f["properties"]["id"] == case.id)
+    assert shown["properties"]["o"] == 0 and not shown["properties"]["overdue"]
+    deadline = datetime.fromisoformat(live["checked"]) + timedelta(seconds=3)
+    while datetime.now().astimezone() < deadline:
+        time.sleep(0.2)
+    delta, live2 = poll_cases(1, live, ZH, "zh")
+    assert [f["properties"]["id"] for f in delta["upsert"]] == [case.id]
+    props = delta["upsert"][0]["properties"]
+    assert props["o"] == 1 and props["overdue"] == ZH["overdue_flag"]  # red ring + label
+    assert live2["checked"] > live["checked"]
+    # Told once: the next tick has nothing new.
+    assert poll_cases(2, live2, ZH, "zh") == (no_update, no_update)
 
 
 def test_filters_drive_layer_and_a_case_leaving_the_filter_is_removed(world):

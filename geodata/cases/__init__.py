@@ -25,7 +25,9 @@ from geodata.cases.read import (
     fetch_case_events,
     fetch_cases,
     fetch_changes_since,
+    fetch_db_now,
     fetch_event_cursor,
+    fetch_turned_overdue,
 )
 from geodata.cases.workflow import transition
 
@@ -33,6 +35,6 @@ __all__ = [
     "ACTIONS", "CHANNELS", "FINAL_STATES", "OPEN_STATES", "Case", "CaseFilter", "allowed_actions",
     "create_api_key", "create_case", "fetch_api_keys", "fetch_case", "fetch_case_by_token",
     "fetch_case_events", "fetch_cases", "fetch_categories", "fetch_category_attributes",
-    "fetch_changes_since", "fetch_departments", "fetch_event_cursor", "fetch_grid_case_stats", "fetch_kpis",
+    "fetch_changes_since", "fetch_db_now", "fetch_turned_overdue", "fetch_departments", "fetch_event_cursor", "fetch_grid_case_stats", "fetch_kpis",
     "fetch_ranking", "fetch_trend", "revoke_api_key", "transition", "verify_api_key", "write_cases",
 ]

@@ -6,6 +6,7 @@ Coordinates are EPSG:4326 (lon, lat), degrees. Nothing here returns reporter per
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 import psycopg
 from psycopg import sql
@@ -30,6 +31,7 @@ _EVENTS = """
 SELECT id, at, action, from_state, to_state, actor, department_code, note
   FROM case_event WHERE case_id = %s ORDER BY id"""
 _CURSOR = "SELECT coalesce(max(id), 0) FROM case_event"
+_NOW = "SELECT now()"
 _TOUCHED = """
 SELECT case_id, max(id) AS last FROM case_event WHERE id > %s
  GROUP BY case_id ORDER BY last LIMIT %s"""
@@ -131,3 +133,22 @@ def fetch_changes_since(conn: psycopg.Connection, cursor: int, flt: CaseFilter |
     params = base_params() | {"ids": [cid for cid, _ in touched]}
     condition = sql.SQL("{} AND c.id = ANY(%(ids)s)").format(where_clause(flt, params))
     return _select(conn, condition, params, order="updated"), new_cursor
+
+
+def fetch_db_now(conn: psycopg.Connection) -> datetime:
+    """The database's clock (the transaction's start): what deadlines are judged against."""
+    return conn.execute(_NOW).fetchone()[0]
+
+
+def fetch_turned_overdue(conn: psycopg.Connection, after: datetime, flt: CaseFilter | None = None, *,
+                         bbox: BBox | None = None, limit: int = 500) -> tuple[list[Case], datetime]:
+    """Open cases whose deadline passed after ``after`` and by now, and that now.
+
+    No event marks the moment a case becomes overdue: time alone does it. A live view asks
+    with the ``now`` of its previous call to learn which of its cases turned overdue since.
+    """
+    now = fetch_db_now(conn)
+    params = base_params(now) | {"after": after, "until": now}
+    condition = sql.SQL("{} AND c.state = ANY(%(open_states)s) AND c.deadline_at > %(after)s "
+                        "AND c.deadline_at <= %(until)s").format(where_clause(flt, params, bbox=bbox))
+    return _select(conn, condition, params, order="deadline", limit=int(limit)), now
