@@ -7,15 +7,20 @@ deltas (``{cursor, upsert, remove}``) or nothing at all.
 
 from __future__ import annotations
 
+import logging
+
 import dash
 from dash import ClientsideFunction, Input, Output, State, no_update
 
 from callbacks.errors import error_toast, toast
 from geodata.db import pooled
+from geodata.errors import OneGridError
 from geodata.maps import fetch_extent
 from layers.cases import build_case_layer, build_delta, parse_filter
 from layers.display import bounds_from_display
 from layers.view import parse_view
+
+log = logging.getLogger("onegrid.callbacks")
 
 EMPTY = {"type": "FeatureCollection", "features": []}
 
@@ -55,7 +60,11 @@ def poll_cases(n_intervals, live, t, lang) -> tuple:
         with pooled() as conn:
             delta = build_delta(conn, int(live["cursor"]), flt, tuple(live["bbox"]), t, lang,
                                 checked=live.get("checked"))
-    except Exception:  # noqa: BLE001 - a failed tick retries on the next one (the toast would repeat every second)
+    except Exception as exc:  # noqa: BLE001 - a failed tick retries on the next one (a toast would repeat every second)
+        # Outages already show through the other callbacks; anything else is a bug that would
+        # silently freeze the live layer, so it goes to the log.
+        if not isinstance(exc, OneGridError):
+            log.exception("live case tick failed", exc_info=exc)
         return no_update, no_update
     if delta is None:
         return no_update, no_update

@@ -175,3 +175,17 @@ def test_report_from_map_creates_a_supervisor_case(world):
         found = gc.fetch_cases(conn, gc.CaseFilter(channels=("supervisor",)))
     assert len(found) == 1 and found[0].description == "路面破损"
     assert parse_filter({"window": "90d"}).since is not None
+
+
+def test_a_failing_tick_sends_nothing_but_logs_the_bug(world, monkeypatch, caplog):
+    import callbacks.cases as cb
+
+    fc, live, _ = load_cases(world["bounds"], ["cases"], {"window": "today"}, 12, ZH, "zh")
+
+    def broken(*args, **kwargs):
+        raise KeyError("boom")
+
+    monkeypatch.setattr(cb, "build_delta", broken)
+    with caplog.at_level("ERROR", logger="onegrid.callbacks"):
+        assert poll_cases(1, live, ZH, "zh") == (no_update, no_update)
+    assert "live case tick failed" in caplog.text
