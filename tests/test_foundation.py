@@ -124,3 +124,13 @@ def test_sql_only_in_geodata():
     offenders = [str(p.relative_to(ROOT)) for pkg in ("app", "callbacks", "layers")
                  for p in (ROOT / pkg).rglob("*.py") if pattern.search(p.read_text())]
     assert not offenders, f"SQL outside geodata/: {offenders}"
+
+
+@pytest.mark.parametrize("port", ["99999", "0", "http"])
+def test_serve_refuses_a_bad_port_before_starting(port, capsys):
+    from app.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["serve", "--port", port])
+    assert exit_.value.code == 2
+    assert "port" in capsys.readouterr().err

@@ -10,9 +10,20 @@ from geodata.settings import get_settings
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("serve", help="serve the dashboard")
     p.add_argument("--host", help="bind address (default ONEGRID_HOST or 127.0.0.1)")
-    p.add_argument("--port", type=int, help="port (default ONEGRID_PORT or 8050)")
+    p.add_argument("--port", type=_port, help="port 1..65535 (default ONEGRID_PORT or 8050)")
     p.add_argument("--dev", action="store_true", help="Flask development server with reload and debug")
     p.set_defaults(func=cmd_serve)
+
+
+def _port(text: str) -> int:
+    """A TCP port from the command line (argparse reports the error and exits 2)."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be 1..65535, got {port}")
+    return port
 
 
 def cmd_serve(args) -> int:
