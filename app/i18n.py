@@ -6,6 +6,9 @@ from there (they never import :mod:`app`, imports point down only).
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+
 LANGS = ("zh", "en")
 
 STRINGS: dict[str, dict[str, str]] = {
@@ -352,6 +355,26 @@ STRINGS: dict[str, dict[str, str]] = {
         "report_dup": "; likely duplicate of {dup}",
     },
 }
+
+
+def _merge_parts() -> None:
+    """Add the catalogue of every module in :mod:`app.i18n_parts` (one per feature page).
+
+    Each part defines ``STRINGS = {"zh": {...}, "en": {...}}``; a key defined twice is a bug
+    (two features would show each other's text), so it fails at import.
+    """
+    from app import i18n_parts
+
+    for info in sorted(pkgutil.iter_modules(i18n_parts.__path__), key=lambda m: m.name):
+        part = importlib.import_module(f"app.i18n_parts.{info.name}").STRINGS
+        for lang in LANGS:
+            clash = STRINGS[lang].keys() & part[lang].keys()
+            if clash:
+                raise RuntimeError(f"app.i18n_parts.{info.name} redefines {sorted(clash)}")
+            STRINGS[lang].update(part[lang])
+
+
+_merge_parts()
 
 
 def normalize_lang(lang: str | None, default: str = "zh") -> str:
