@@ -7,7 +7,14 @@ import time
 
 from geodata.db import connect
 from geodata.demo import DEFAULT_DISTRICT, build_demo
-from geodata.demo.load import count_admin_areas, delete_onegrid_data, lock_demo, write_demo, write_history
+from geodata.demo.load import (
+    count_admin_areas,
+    delete_onegrid_data,
+    lock_demo,
+    write_demo,
+    write_history,
+    write_sensor_demo,
+)
 from geodata.errors import Conflict, InvalidInput
 
 
@@ -26,7 +33,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     mode.add_argument("--replace", action="store_true",
                       help="delete all OneGrid data first (same transaction)")
     p.add_argument("--history-days", type=int, default=90, metavar="N",
-                   help="seed the last N days of cases (default %(default)s; 0 = none)")
+                   help="seed the last N days of cases, plus demo sensors with their last 48 h of "
+                        "readings (default %(default)s; 0 = none of these)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.set_defaults(func=cmd_load)
 
@@ -58,6 +66,8 @@ def cmd_load(args) -> int:
             deleted = delete_onegrid_data(conn) if args.replace else {}
             counts = write_demo(conn, data, progress=not args.no_progress)
             counts["cases"] = write_history(conn, days=args.history_days, scale=args.scale, seed=args.seed)
+            if args.history_days:
+                counts |= write_sensor_demo(conn, scale=args.scale, seed=args.seed, history_days=args.history_days)
     d = data.district
     if any(deleted.values()):
         print("demo: replaced " + ", ".join(f"{n} {t}" for t, n in deleted.items() if n))

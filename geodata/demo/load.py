@@ -93,6 +93,16 @@ def write_history(conn: psycopg.Connection, *, days: int, scale: str, seed: int)
     return seed_history(conn, days=days, scale=scale, seed=seed)
 
 
+def write_sensor_demo(conn: psycopg.Connection, *, scale: str, seed: int, history_days: int) -> dict[str, int]:
+    """Demo sensors and their last hours of readings (at most 48 h; warnings opened, escalated
+    and closed on the way) in the caller's transaction: ``{"sensor": n, "reading": n}``."""
+    from geodata.warnings.demo import seed_reading_history, seed_sensors
+
+    sensors = seed_sensors(conn, scale=scale, seed=seed)
+    readings = seed_reading_history(conn, hours=min(48, 24 * history_days), seed=seed) if history_days else 0
+    return {"sensor": sensors, "reading": readings}
+
+
 def load_demo(conn: psycopg.Connection, district: str = DEFAULT_DISTRICT, scale: str = "small", seed: int = 42,
               progress: bool = False, history_days: int = 0) -> dict[str, int]:
     """Build the demo district and write it in the caller's transaction.
@@ -100,10 +110,12 @@ def load_demo(conn: psycopg.Connection, district: str = DEFAULT_DISTRICT, scale:
     Returns rows written per table. The database should hold no admin areas with the demo's
     codes (the writers reject duplicates); use :func:`delete_onegrid_data` first to replace.
     ``history_days`` > 0 also seeds that many days of cases (``onegrid demo load`` does 90;
-    the default 0 keeps test fixtures free of cases).
+    the default 0 keeps test fixtures free of cases), the demo sensors and their last 48 h of
+    readings.
     """
     data = build_demo(district=district, scale=scale, seed=seed, progress=progress)
     counts = write_demo(conn, data, progress=progress)
     if history_days:
         counts["cases"] = write_history(conn, days=history_days, scale=scale, seed=seed)
+        counts |= write_sensor_demo(conn, scale=scale, seed=seed, history_days=history_days)
     return counts
