@@ -27,7 +27,7 @@ APP_DIR = Path(__file__).resolve().parent
 ASSETS_DIR = APP_DIR.parent / "assets"
 #: Flask APIs mounted on the dashboard's server. Each module exposes ``build_blueprint()`` and
 #: ``URL_PREFIX``; a module not present in this build is skipped (like the CLI's command groups).
-BLUEPRINT_MODULES = ("app.open311",)
+BLUEPRINT_MODULES = ("app.open311", "app.snapshot")
 
 
 def _healthz():

@@ -13,7 +13,8 @@ import sys
 
 from geodata.errors import OneGridError
 
-COMMAND_MODULES = ["app.cli.db", "app.cli.serve", "app.cli.demo", "app.cli.data", "app.cli.apikey", "app.cli.cases"]
+COMMAND_MODULES = ["app.cli.db", "app.cli.serve", "app.cli.demo", "app.cli.data", "app.cli.apikey", "app.cli.cases",
+                   "app.cli.snapshot"]
 
 
 def build_parser() -> argparse.ArgumentParser:

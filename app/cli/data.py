@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from geodata.io.columns import IMPORT_LAYERS, LAYER_TABLES, parse_map
-from geodata.io.export import export_layer
+from geodata.errors import InvalidInput
+from geodata.io.columns import IMPORT_LAYERS, parse_map
+from geodata.io.export_cases import EXPORT_LAYERS, export_data
 from geodata.io.importer import import_file
+from layers.cases import WINDOWS, parse_filter
 
-LAYERS = list(LAYER_TABLES)
+LAYERS = list(EXPORT_LAYERS)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -42,6 +44,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                      help="only features meeting this box (EPSG:4326 degrees); write --bbox=-74.1,… "
                           "when it starts with a minus sign")
     exp.add_argument("--community", metavar="CODE", help="only this community's features")
+    cases = exp.add_argument_group("cases", "filters of the cases layer (as on the map; no personal data is written)")
+    cases.add_argument("--window", choices=WINDOWS, help="reported in this window (default 7d)")
+    for name in ("states", "categories", "channels", "streets"):
+        cases.add_argument(f"--{name}", help=f"only these {name}, comma-separated")
     exp.set_defaults(func=cmd_export)
 
 
@@ -55,7 +61,18 @@ def cmd_import(args) -> int:
     return 0
 
 
+def _case_filter(args):
+    names = ("states", "categories", "channels", "streets")
+    if args.layer != "cases":
+        if args.window or any(getattr(args, n) for n in names):
+            raise InvalidInput("--window/--states/--categories/--channels/--streets apply to the cases layer only")
+        return None
+    return parse_filter({n: (getattr(args, n) or "").split(",") if getattr(args, n) else [] for n in names}
+                        | {"window": args.window})
+
+
 def cmd_export(args) -> int:
-    report = export_layer(args.layer, args.path, bbox=args.bbox, community=args.community)
+    report = export_data(args.layer, args.path, bbox=args.bbox, community=args.community,
+                         case_filter=_case_filter(args), progress=True)
     print(report.line())
     return 0

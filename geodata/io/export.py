@@ -33,7 +33,9 @@ FORMATS = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GPKG", ".csv": "
            ".zip": "ESRI Shapefile", ".fgb": "FlatGeobuf"}
 INTEGER_COLUMNS = ("population", "households", "version", "capacity", "address_id")
 #: Shapefile (dBase) field names are at most 10 characters.
-SHAPEFILE_NAMES = {"community_code": "comm_code", "street_code": "strt_code", "parent_code": "parent"}
+SHAPEFILE_NAMES = {"community_code": "comm_code", "street_code": "strt_code", "parent_code": "parent",
+                   "category_code": "cat_code", "department_code": "dept_code", "reported_at": "reported",
+                   "dispatched_at": "dispatched", "deadline_at": "deadline", "closed_at": "closed"}
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ EXPORT_COLUMNS = {
 
 #: Geometry type per table (what files declare on export).
 GEOMETRY_TYPE = {"admin_area": "MultiPolygon", "grid": "MultiPolygon", "address": "Point",
-                 "facility": "Point", "road": "LineString"}
+                 "facility": "Point", "road": "LineString", "cases": "Point"}
 
 
 def _check(table: str) -> None:

@@ -1,0 +1,105 @@
+"""Export of cases and a common entry for every exportable layer (``export_data``).
+
+Cases leave the database without anything personal or secret: no description, no address
+text typed by the reporter, no tracking token — only what the map shows (code, category,
+channel, state, where, when, overdue). Points are EPSG:4326 (lon, lat; degrees); times are
+ISO 8601 in the district's time zone (text, so every format keeps the offset).
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import geopandas as gpd
+import pandas as pd
+import psycopg
+from tqdm import tqdm
+
+from geodata.cases.model import CaseFilter
+from geodata.cases.read import MAX_LIMIT, fetch_cases
+from geodata.db import connect
+from geodata.errors import InvalidInput, TooManyFeatures
+from geodata.geometry import BBox, parse_bbox
+from geodata.io.columns import LAYER_TABLES
+from geodata.io.export import ExportReport, fetch_layer, format_of, write_layer_file
+from geodata.settings import get_settings
+
+#: Case columns written to files, in order (nothing personal: see the module docstring).
+CASE_COLUMNS = ("code", "category_code", "category", "channel", "state", "overdue", "street_code",
+                "community_code", "grid_code", "department_code", "reported_at", "dispatched_at",
+                "deadline_at", "closed_at")
+#: Every layer ``export_data`` writes: the map layers plus cases.
+EXPORT_LAYERS = (*LAYER_TABLES, "cases")
+
+
+def fetch_case_layer(conn: psycopg.Connection, flt: CaseFilter | None = None, *, bbox: BBox | None = None,
+                     lang: str = "zh") -> gpd.GeoDataFrame:
+    """Cases matching ``flt`` within ``bbox`` as a GeoDataFrame (EPSG:4326), oldest first.
+
+    More than :data:`geodata.cases.read.MAX_LIMIT` cases is :class:`TooManyFeatures` (narrow
+    the filter or the box)."""
+    found = fetch_cases(conn, flt, bbox=bbox, limit=MAX_LIMIT, order="oldest")
+    if len(found) >= MAX_LIMIT:
+        raise TooManyFeatures(f"more than {MAX_LIMIT - 1:,} cases match; narrow the time window, filter or area")
+    tz = ZoneInfo(get_settings().timezone)
+
+    def when(value):
+        return value.astimezone(tz).isoformat(timespec="seconds") if value is not None else None
+
+    rows = [{"code": c.code, "category_code": c.category_code,
+             "category": c.category_name_en if lang == "en" else c.category_name_zh, "channel": c.channel,
+             "state": c.state, "overdue": int(c.overdue), "street_code": c.street_code,
+             "community_code": c.community_code, "grid_code": c.grid_code, "department_code": c.department_code,
+             "reported_at": when(c.reported_at), "dispatched_at": when(c.dispatched_at),
+             "deadline_at": when(c.deadline_at), "closed_at": when(c.closed_at)} for c in found]
+    frame = pd.DataFrame(rows, columns=list(CASE_COLUMNS)).astype(object)
+    frame["overdue"] = frame["overdue"].astype("Int64")
+    points = gpd.points_from_xy([c.lon for c in found], [c.lat for c in found], crs=4326)
+    return gpd.GeoDataFrame(frame, geometry=points, crs=4326)
+
+
+def export_data(layer: str, path: str | Path, *, bbox: str | BBox | None = None, community: str | None = None,
+                case_filter: CaseFilter | None = None, lang: str = "zh", progress: bool = False,
+                conn: psycopg.Connection | None = None) -> ExportReport:
+    """Export ``layer`` (a map layer of :func:`geodata.io.export.export_layer`, or ``cases``
+    with ``case_filter``) to ``path``; the format follows the extension (GeoJSON, GPKG, CSV,
+    FlatGeobuf, zipped Shapefile). ``progress`` shows read → write stages on stderr.
+
+    Raises UnsupportedFormat, InvalidBBox, NotFound, InvalidInput, TooManyFeatures.
+    """
+    if layer not in EXPORT_LAYERS:
+        raise InvalidInput(f"unknown layer {layer!r}; use one of {', '.join(EXPORT_LAYERS)}")
+    if layer != "cases" and case_filter is not None:
+        raise InvalidInput("case filters apply to the cases layer only")
+    path = Path(path)
+    format_of(path)
+    box = parse_bbox(bbox) if isinstance(bbox, str) else bbox
+    bar = tqdm(total=2, desc=f"export {layer}", unit="step", file=sys.stderr, disable=not progress, leave=False)
+    own = conn is None
+    conn = conn or connect()
+    try:
+        bar.set_postfix_str("read")
+        if layer == "cases":
+            if community is not None:
+                case_filter = _with_community(case_filter, community)
+            gdf, table = fetch_case_layer(conn, case_filter, bbox=box, lang=lang), "cases"
+        else:
+            table = LAYER_TABLES[layer]
+            gdf = fetch_layer(conn, table, bbox=box, community=community)
+        bar.update(1)
+        bar.set_postfix_str(f"write {len(gdf):,} features")
+        fmt = write_layer_file(gdf, path, table)
+        bar.update(1)
+    finally:
+        bar.close()
+        if own:
+            conn.close()
+    return ExportReport(table, str(path), fmt, len(gdf))
+
+
+def _with_community(flt: CaseFilter | None, community: str) -> CaseFilter:
+    return replace(flt or CaseFilter(), communities=(community,))
+
