@@ -14,7 +14,8 @@ import sys
 from geodata.errors import OneGridError
 
 COMMAND_MODULES = ["app.cli.db", "app.cli.serve", "app.cli.demo", "app.cli.data", "app.cli.apikey", "app.cli.cases",
-                   "app.cli.snapshot"]
+                   "app.cli.snapshot",
+                   "app.cli.plan"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,162 @@
+"""Location-allocation models on small cases with known optima, bad inputs, scenarios, exports, jobs."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import subprocess
+import time
+
+import numpy as np
+import pytest
+
+from geodata.errors import Conflict, InvalidInput, NotFound
+from geodata.planning.models import coverage_matrix, greedy_mclp, solve_lscp, solve_mclp, solve_pmedian
+
+# 6 demand points, 5 candidates; candidate j covers the listed demand points.
+COVERS = {0: [0, 1], 1: [1, 2, 3], 2: [3, 4], 3: [4, 5], 4: [0, 5]}
+WEIGHTS = np.array([4.0, 1.0, 1.0, 1.0, 6.0, 4.0])
+
+
+def matrix():
+    pairs = [(j, i) for j, dem in COVERS.items() for i in dem]
+    return coverage_matrix(np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs]), 5, 6)
+
+
+def brute_force_mclp(k: int) -> float:
+    best = 0.0
+    for combo in itertools.combinations(range(5), k):
+        covered = set().union(*(COVERS[j] for j in combo))
+        best = max(best, WEIGHTS[list(covered)].sum())
+    return best
+
+
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_mclp_matches_brute_force_and_beats_greedy(k):
+    sol = solve_mclp(matrix(), WEIGHTS, k)
+    assert sol.status == "optimal" and sol.gap == 0.0
+    assert sol.objective == pytest.approx(brute_force_mclp(k))
+    assert len(sol.chosen) == k
+    greedy = greedy_mclp(matrix(), WEIGHTS, k)
+    greedy_cover = WEIGHTS[list(set().union(*(COVERS[j] for j in greedy)))].sum()
+    assert sol.objective >= greedy_cover
+    assert sol.served.sum() == pytest.approx(sol.objective)
+
+
+def test_mclp_greedy_is_not_optimal_here_but_the_mip_is():
+    # Greedy first takes the middle site (heaviest alone); the optimum is the two flanks.
+    a = coverage_matrix(np.array([0, 0, 1, 1, 2, 2]), np.array([0, 1, 0, 3, 2, 3]), 3, 4)
+    w = np.array([5.0, 3.0, 3.0, 5.0])
+    greedy = greedy_mclp(a, w, 2)
+    sol = solve_mclp(a, w, 2)
+    assert sorted(sol.chosen) == [0, 2] and sol.objective == 16
+    assert greedy[0] == 1
+
+
+def test_capacitated_mclp_respects_capacity():
+    sol = solve_mclp(matrix(), WEIGHTS, 1, capacity=np.full(5, 5.0))
+    assert sol.objective == pytest.approx(5.0)
+    assert sol.served.max() <= 5.0 + 1e-6
+
+
+def test_lscp_finds_the_fewest_sites_and_counts_unreachable_demand():
+    sol, unreachable = solve_lscp(matrix(), WEIGHTS)
+    assert sol.objective == 3 and unreachable == 0  # e.g. {1, 3, 4}; no two cover all six
+    covered = set().union(*(COVERS[j] for j in sol.chosen))
+    assert covered == set(range(6))
+    a = coverage_matrix(np.array([0]), np.array([0]), 1, 2)
+    sol, unreachable = solve_lscp(a, np.array([1.0, 1.0]))
+    assert sol.chosen == [0] and unreachable == 1
+
+
+def test_pmedian_known_optimum_on_a_line():
+    # Demand at 0, 1, 10, 11 (km, weight 1); candidates at 0.5, 5, 10.5; no existing facility
+    # (fallback = cap 100). p = 2: {0.5, 10.5}, total 4 × 0.5 = 2.
+    dem_pos, cand_pos = np.array([0, 1, 10, 11.0]), np.array([0.5, 5, 10.5])
+    cand, dem = np.meshgrid(np.arange(3), np.arange(4), indexing="ij")
+    cand, dem = cand.ravel(), dem.ravel()
+    d = np.abs(cand_pos[cand] - dem_pos[dem])
+    sol = solve_pmedian(cand, dem, d, np.ones(4), np.full(4, 100.0), 3, 2)
+    assert sorted(sol.chosen) == [0, 2] and sol.objective == pytest.approx(2.0) and sol.gap == 0.0
+    # An existing facility at 11 (fallback distances) makes the far candidate useless: p = 1 → 0.5.
+    fallback = np.abs(11 - dem_pos)
+    sol = solve_pmedian(cand, dem, d, np.ones(4), fallback, 3, 1)
+    assert sol.chosen == [0] and sol.objective == pytest.approx(0.5 + 0.5 + 1 + 0)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: solve_mclp(matrix(), WEIGHTS, 6), "larger than candidates"),
+    (lambda: solve_mclp(matrix(), WEIGHTS, 0), "≥ 1"),
+    (lambda: solve_mclp(matrix(), np.zeros(6), 2), "empty demand"),
+    (lambda: solve_lscp(coverage_matrix(np.zeros(0, int), np.zeros(0, int), 2, 2), np.ones(2)), "nothing to cover"),
+])
+def test_bad_model_inputs_are_clear_errors(call, message):
+    with pytest.raises(InvalidInput, match=message):
+        call()
+
+
+def _result(n_sites: int) -> dict:
+    figures = {"people": 100, "served": 40, "unserved": 60, "coverage_pct": 40.0, "mean_m": 420.5, "p90_m": 900.0,
+               "unreachable": 0, "radius_m": 300.0, "distance_mode": "network"}
+    return {"distance_mode": "network",
+            "figures": {"before": figures, "after": {**figures, "coverage_pct": 55.0}, "sites": n_sites},
+            "solver": {"status": "optimal", "gap": 0.0, "objective": 15, "bound": 15, "seconds": 0.1},
+            "sites": [{"source": "h3", "ref": str(n), "label": f"候选点{n}", "capacity": None, "served": 7.5,
+                       "lon": 121.4 + n / 100, "lat": 31.3} for n in range(n_sites)]}
+
+
+def test_scenarios_save_compare_export(demo_db, tmp_path):
+    from geodata.planning.report import export_scenario
+    from geodata.planning.scenarios import delete_scenario, fetch_scenario, fetch_scenarios, write_scenario
+
+    with demo_db.connect() as conn:
+        sid = write_scenario(conn, "养老 方案A", kind="elderly_day_care", model="mclp", params={"k": 2},
+                             result=_result(2))
+        write_scenario(conn, "现状", kind="elderly_day_care", model="coverage", params={}, result=_result(0))
+        with pytest.raises(Conflict, match="already exists"):
+            write_scenario(conn, "现状", kind="elderly_day_care", model="coverage", params={}, result=_result(0))
+        with pytest.raises(InvalidInput, match="name"):
+            write_scenario(conn, "  ", kind="elderly_day_care", model="coverage", params={}, result=_result(0))
+        assert [r["name"] for r in fetch_scenarios(conn)] == ["现状", "养老 方案A"]
+        row = fetch_scenario(conn, sid)
+        assert len(row["sites"]) == 2 and row["figures"]["after"]["coverage_pct"] == 55.0
+        gj = json.loads(export_scenario(conn, sid, "geojson"))
+        assert len(gj["features"]) == 2 and gj["scenario"]["name"] == "养老 方案A"
+        csv_text = export_scenario(conn, sid, "csv").decode("utf-8-sig")
+        assert csv_text.splitlines()[0].startswith("seq,source,ref,label") and "候选点1" in csv_text
+        pdf = export_scenario(conn, sid, "pdf")
+        (tmp_path / "r.pdf").write_bytes(pdf)
+        text = subprocess.run(["pdftotext", str(tmp_path / "r.pdf"), "-"], capture_output=True, text=True).stdout
+        assert "养老 方案A" in text and "覆盖率" in text, "Chinese text must render in the PDF"
+        info = subprocess.run(["pdfinfo", str(tmp_path / "r.pdf")], capture_output=True, text=True).stdout
+        assert re.search(r"^Pages:\s+1$", info, re.M), info
+        with pytest.raises(InvalidInput):
+            export_scenario(conn, sid, "docx")
+        delete_scenario(conn, sid)
+        with pytest.raises(NotFound):
+            fetch_scenario(conn, sid)
+
+
+def test_background_job_reports_progress_and_failure(empty_db):
+    from geodata.planning.scenarios import fetch_job, start_job, write_scenario
+
+    def work(conn, report):
+        report("solving", 0.5, 0.02)
+        return write_scenario(conn, "job", kind="clinic", model="mclp", params={}, result=_result(1))
+
+    def fail(conn, report):
+        raise InvalidInput("k larger than candidates")
+
+    jobs = [start_job(empty_db.connect, {"x": 1}, work), start_job(empty_db.connect, {"x": 2}, fail)]
+    with empty_db.connect() as conn:
+        for _ in range(100):
+            rows = [fetch_job(conn, j) for j in jobs]
+            conn.commit()
+            if all(r["state"] in ("done", "failed") for r in rows):
+                break
+            time.sleep(0.1)
+        assert rows[0]["state"] == "done" and rows[0]["scenario_id"] and rows[0]["progress"] == 1.0
+        assert rows[1]["state"] == "failed" and "larger than candidates" in rows[1]["message"]
+        with pytest.raises(NotFound):
+            fetch_job(conn, 999999)
