@@ -109,7 +109,7 @@ def cell_counts(cov: Coverage, res: int, k: int) -> list[dict]:
     out = []
     for cell, p, s in zip(keys.tolist(), people.tolist(), served.tolist(), strict=True):
         split = _split_ok(p, s, k)
-        out.append({"cell": cell, "share": round(s / p, 3), "people": _shown(p, k),
+        out.append({"cell": cell, "share": round(s / p, 3), "people": _shown(p, k), "k": k,
                     "served": s if split else None, "unserved": p - s if split else None})
     return out
 

@@ -139,9 +139,25 @@ def fetch_addresses(conn: psycopg.Connection, demand: dict[int, int]) -> Address
                                                       10: np.asarray(cols[7], np.int64)}, n)
 
 
+TAGS = """
+SELECT code, name_zh, name_en FROM population_tag ORDER BY sort, code
+"""
+HAS_TAGS = "SELECT to_regclass('population_tag') IS NOT NULL"
+
+
+def fetch_tags(conn: psycopg.Connection) -> list[dict]:
+    """Population tags a demand group may be limited to (none before residents are loaded)."""
+    if not conn.execute(HAS_TAGS).fetchone()[0]:
+        return []
+    return conn.cursor(row_factory=psycopg.rows.dict_row).execute(TAGS).fetchall()
+
+
 def fetch_demand(conn: psycopg.Connection, group: DemandGroup) -> dict[int, int]:
     """Residents of ``group`` per address id (server side only; never sent to a browser)."""
-    from geodata.population.read import fetch_demand_by_address
+    try:
+        from geodata.population.read import fetch_demand_by_address
+    except ModuleNotFoundError as exc:  # a build without the residents feature
+        raise NotFound("resident data is not part of this build: no demand to plan for") from exc
 
     frame = fetch_demand_by_address(conn, group.min_age, group.max_age, group.tag)
     return dict(zip(frame["address_id"].tolist(), frame["n"].tolist(), strict=True))
