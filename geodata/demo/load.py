@@ -26,7 +26,9 @@ _KINDS = "SELECT code FROM facility_kind"
 _LOCK = "SELECT pg_advisory_xact_lock(%s)"
 # Fixed table names from DATA_TABLES only, never user text.
 _COUNT = {t: f"SELECT count(*) FROM {t}" for t in DATA_TABLES}  # noqa: S608
-_TRUNCATE = f"TRUNCATE {', '.join(DATA_TABLES)} RESTART IDENTITY CASCADE"
+# Cases and their events are named: they refer to areas and grids through statement-level checks
+# (migration 0010), not foreign keys, so CASCADE would not reach them.
+_TRUNCATE = f"TRUNCATE case_event, cases, {', '.join(DATA_TABLES)} RESTART IDENTITY CASCADE"
 
 
 def count_admin_areas(conn: psycopg.Connection) -> int:
