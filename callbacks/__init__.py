@@ -7,11 +7,21 @@ app being built.
 
 from __future__ import annotations
 
-from callbacks import case_drawer, case_report, case_stats, cases, detail, search, theme, viewport
-from callbacks import planner
+from callbacks import (
+    case_drawer,
+    case_report,
+    case_stats,
+    cases,
+    detail,
+    planner,
+    search,
+    theme,
+    viewport,
+    warnings,
+)
 
 
 def register(ids) -> None:
     """Register all dashboard callbacks against the component ids in ``ids``."""
-    for module in (viewport, detail, search, theme, cases, case_drawer, case_report, case_stats, planner):
+    for module in (viewport, detail, search, theme, cases, case_drawer, case_report, case_stats, planner, warnings):
         module.register(ids)

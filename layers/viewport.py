@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from geodata import maps
 from geodata.db import pooled
 from geodata.settings import get_settings
-from layers import addresses, admin, basemap, display, facilities, grids, legend
+from layers import addresses, admin, basemap, display, facilities, grids, legend, sensors
 from layers.view import View, parse_view
 
-LAYERS = ("outlines", "grids", "addresses", "facilities", "roads", "cases")
-DEFAULT_LAYERS = ["outlines", "grids", "facilities", "roads", "cases"]
+LAYERS = ("outlines", "grids", "addresses", "facilities", "roads", "cases", "sensors")
+DEFAULT_LAYERS = ["outlines", "grids", "facilities", "roads", "cases", "sensors"]
 
 
 def empty_collection() -> dict:
@@ -28,8 +28,8 @@ class LayerRequest:
     """What the user asked for: visible layers, grid metric, facility kinds (None = all), language
     and the case filter (a :class:`geodata.cases.CaseFilter`, for the case grid metrics).
 
-    The ``cases`` layer itself loads through :mod:`callbacks.cases` (live deltas); here it only
-    adds its legend."""
+    The ``cases`` layer itself loads through :mod:`callbacks.cases` (live deltas), ``sensors``
+    through :mod:`callbacks.warnings`; here they only add their legends."""
 
     layers: tuple[str, ...]
     metric: str = "households"
@@ -71,6 +71,8 @@ def build_viewport(bounds, zoom, request: LayerRequest, t: dict) -> dict:
             kinds = None if request.kinds is None else list(request.kinds)
             # The kind checklist (glyph, colour, count) is the facilities' legend and filter.
             out["facilities"] = facilities.build_facilities(conn, view, kinds, request.lang, cap)
+        if "sensors" in on:  # the layer itself loads through callbacks.warnings (live deltas)
+            blocks.append(sensors.sensor_legend(sensors.kind_styles(conn, request.lang), t))
     if "cases" in on:
         blocks.append(legend.case_legend(t))
     for name, fc in out.items():

@@ -13,7 +13,7 @@ import dash_leaflet as dl
 from dash import dcc, html
 from dash_extensions.javascript import Namespace
 
-from app import case_layout, ids
+from app import case_layout, ids, warn_layout
 from app.i18n import normalize_lang, strings
 from geodata.errors import OneGridError
 from geodata.settings import get_settings
@@ -34,7 +34,7 @@ def _geojson(id_: str, **kwargs) -> dl.GeoJSON:
     return dl.GeoJSON(id=id_, data={"type": "FeatureCollection", "features": []}, **kwargs)
 
 
-def _map(bounds, kind_styles: dict) -> dl.Map:
+def _map(bounds, kind_styles: dict, lang: str) -> dl.Map:
     base = dl.Pane(_geojson(ids.DISTRICT, style=ns("districtStyle"), interactive=False),
                    name="og-base", style={"zIndex": 250})
     # Roads sit above the grid choropleth (thin, click-through) so streets stay readable.
@@ -62,6 +62,7 @@ def _map(bounds, kind_styles: dict) -> dl.Map:
         _geojson(ids.FACILITIES, pointToLayer=ns("facilityMarker"), onEachFeature=ns("facilityTooltip"),
                  hideout={"kinds": kind_styles}),
         case_layout.case_layer(),
+        *warn_layout.map_layers(lang),
         dl.ScaleControl(position="bottomleft", metric=True, imperial=False, maxWidth=160),
         dl.ZoomControl(position="bottomright"),
     ]
@@ -97,7 +98,8 @@ def _header(t: dict, lang: str, theme: str, district: str | None) -> html.Header
 
 def _layer_panel(t: dict, kinds: list[dict], checked: list[str]) -> html.Aside:
     layer_options = [{"label": t[f"layer_{k}"], "value": k}
-                     for k in ("cases", "outlines", "grids", "addresses", "facilities", "roads")]
+                     for k in ("cases", "sensors", "outlines", "grids", "addresses", "facilities",
+                               "roads")]
     kind_options = [{"label": html.Span([html.I(k["glyph"], className="og-glyph", style={"background": k["color"]}),
                                          k["name"], html.Small(f" {k['n']}", className="og-count")]),
                      "value": k["code"]} for k in kinds if k["n"]]
@@ -163,14 +165,17 @@ def layout(lang: str | None = None, theme: str | None = None, **_query) -> html.
         dcc.Store(id=ids.LANG, data=lang),
         _header(t, lang, theme, overview["district_name"]),
         *case_layout.stores(),
+        *warn_layout.stores(),
         html.Main([
             html.Div([
                 _layer_panel(t, overview["kinds"], overview["default_kinds"]),
-                _map(overview["bounds"], overview["kind_styles"]),
+                _map(overview["bounds"], overview["kind_styles"], lang),
                 case_layout.report_toggle(t),
                 _detail_panel(t),
                 case_layout.drawer(t),
                 case_layout.report_panel(t, choices),
+                warn_layout.panel(t),
+                warn_layout.alarm(t),
                 _stats(t, overview["summary"]),
             ], className="og-stage"),
             case_layout.case_column(t, choices),

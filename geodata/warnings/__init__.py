@@ -18,6 +18,7 @@ from geodata.warnings.model import (
     level_for,
 )
 from geodata.warnings.read import (
+    fetch_alarms_between,
     fetch_newest_warnings,
     fetch_warning,
     fetch_warning_changes_since,
@@ -39,7 +40,7 @@ from geodata.warnings.workflow import act_on_warning
 
 __all__ = [
     "ACTIONS", "FINAL_STATES", "LEVELS", "LEVEL_RANK", "OPEN_STATES", "STATES", "ReadingReport", "Warning",
-    "act_on_warning", "allowed_warning_actions", "fetch_latest_readings", "fetch_newest_warnings", "fetch_readings",
+    "act_on_warning", "allowed_warning_actions", "fetch_alarms_between", "fetch_latest_readings", "fetch_newest_warnings", "fetch_readings",
     "fetch_sensor", "fetch_sensor_kinds", "fetch_sensors", "fetch_warning", "fetch_warning_changes_since",
     "fetch_warning_counts", "fetch_warning_cursor", "fetch_warning_events", "fetch_warning_for_case",
     "fetch_warnings", "level_for", "upsert_warning_rule", "write_readings", "write_sensors",

@@ -41,6 +41,9 @@ _CURSOR = "SELECT coalesce(max(id), 0) FROM warning_event"
 _TOUCHED = """
 SELECT warning_id, max(id) AS last FROM warning_event WHERE id > %s
  GROUP BY warning_id ORDER BY last LIMIT %s"""
+_ALARMS = """
+SELECT DISTINCT warning_id FROM warning_event
+ WHERE id > %s AND id <= %s AND action IN ('open', 'escalate') AND level = ANY(%s)"""
 _FOR_CASE = "SELECT id FROM warning WHERE case_id = %s UNION SELECT warning_id FROM cases WHERE id = %s AND warning_id IS NOT NULL"
 
 
@@ -160,3 +163,13 @@ def fetch_warning_for_case(conn: psycopg.Connection, case_id: int) -> Warning | 
     """The warning a case was made from (either link direction), or None."""
     row = conn.execute(_FOR_CASE, (int(case_id), int(case_id))).fetchone()
     return fetch_warning(conn, row[0]) if row else None
+
+
+def fetch_alarms_between(conn: psycopg.Connection, after: int, upto: int, levels=("red",)) -> list[Warning]:
+    """Warnings that opened or escalated to one of ``levels`` by events in (``after``, ``upto``]
+    (event ids) and are still active: what a live screen announces."""
+    levels = _check_values("level", levels, LEVELS)
+    ids = [r[0] for r in conn.execute(_ALARMS, (int(after), int(upto), levels))]
+    if not ids:
+        return []
+    return [w for w in fetch_warnings(conn, states=("active",), ids=ids, order="newest") if w.level in levels]

@@ -55,6 +55,7 @@ SELECT s.id, s.code, s.kind_code, s.name, s.street_code, s.community_code, s.gri
   LEFT JOIN warning w ON w.sensor_id = s.id AND w.state IN ('active', 'acknowledged')
  WHERE s.active AND s.geom && ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, 4326)
    AND (%(kinds)s::text[] IS NULL OR s.kind_code = ANY(%(kinds)s))
+   AND (%(ids)s::bigint[] IS NULL OR s.id = ANY(%(ids)s))
  ORDER BY w.level IS NULL, s.id
  LIMIT %(limit)s"""
 _SENSOR = """
@@ -134,12 +135,14 @@ def write_sensors(conn: psycopg.Connection, sensors: list[dict]) -> int:
     return int(written)
 
 
-def fetch_sensors(conn: psycopg.Connection, bbox: BBox, kinds=None, limit: int = 5000) -> list[dict]:
-    """Active sensors in ``bbox`` (lon/lat, EPSG:4326), those with an open warning first:
+def fetch_sensors(conn: psycopg.Connection, bbox: BBox, kinds=None, limit: int = 5000, ids=None) -> list[dict]:
+    """Active sensors in ``bbox`` (lon/lat, EPSG:4326; and among ``ids`` when given), those
+    with an open warning first:
     ``id, code, kind_code, name, street_code, community_code, grid_code, last_value, last_at,
     level, lon, lat, warning_id, warning_level, warning_state``."""
     params = {"minx": bbox.minlon, "miny": bbox.minlat, "maxx": bbox.maxlon, "maxy": bbox.maxlat,
-              "kinds": list(kinds) if kinds else None, "limit": int(limit)}
+              "kinds": list(kinds) if kinds else None, "limit": int(limit),
+              "ids": [int(i) for i in ids] if ids is not None else None}
     with conn.cursor(row_factory=dict_row) as cur:
         return cur.execute(_SENSORS, params).fetchall()
 
