@@ -51,6 +51,12 @@ class DemoData:
                 "address": len(self.addresses), "facility": len(self.facilities)}
 
 
+def step_rng(seed: int, key: str) -> np.random.Generator:
+    """The generator of one build step: derived from ``(seed, key)`` only."""
+    digest = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big")
+    return np.random.default_rng([int(seed), digest])
+
+
 def _check(district: str, scale: str, seed: int) -> None:
     if scale not in SCALES:
         raise InvalidInput(f"scale {scale!r}: choose one of {', '.join(SCALES)}")
@@ -85,8 +91,7 @@ def build_demo(district: str = DEFAULT_DISTRICT, scale: str = "small", seed: int
     steps = tqdm(total=6, desc="demo", unit="step", file=sys.stderr, disable=not progress, leave=False)
 
     def rng_for(key: str) -> np.random.Generator:
-        digest = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big")
-        return np.random.default_rng([int(seed), digest])
+        return step_rng(seed, key)
 
     steps.set_description("demo: district boundary")
     place = resolve_district(district)

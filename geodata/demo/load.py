@@ -16,9 +16,11 @@ from geodata.demo.build import DemoData, build_demo
 from geodata.demo.district import DEFAULT_DISTRICT
 from geodata.demo.synth_facilities import FACILITY_KINDS
 from geodata.errors import ConfigError
+from geodata.population.demo import write_demo_population
 
 #: OneGrid's data tables, children before parents.
-DATA_TABLES = ("facility", "address", "road", "grid", "admin_area")
+DATA_TABLES = ("population_cell", "population_publication", "resident_tag", "resident", "household", "facility",
+               "address", "road", "grid", "admin_area")
 _LOCK_KEY = 0x0E6121E  # advisory lock: one demo load at a time
 
 _COUNT_AREAS = "SELECT count(*) FROM admin_area"
@@ -74,17 +76,23 @@ def write_demo(conn: psycopg.Connection, data: DemoData, progress: bool = False)
             conn, data.addresses[["code", "full_text", "road", "number", "building", "unit", "geometry"]])),
         ("facility", lambda: store.write_facilities(
             conn, data.facilities[["code", "kind", "name", "capacity", "address_id", "geometry"]])),
+        ("resident", lambda: write_demo_population(conn, data)),
     ]
     counts: dict[str, int] = {}
     with tqdm(steps, desc="writing", unit="table", file=sys.stderr, disable=not progress, leave=False) as bar:
         for table, write in bar:
-            bar.set_description(f"writing {table} ({len(getattr(data, _FRAME[table])):,} rows)")
-            counts[table] = write()
+            what = ("households of " if table == "resident" else "") + f"{len(getattr(data, _FRAME[table])):,}"
+            bar.set_description(f"writing {table} ({what} rows)")
+            written = write()
+            if isinstance(written, dict):  # the population step writes households, residents and tags
+                counts.update(written)
+            else:
+                counts[table] = written
     return counts
 
 
 _FRAME = {"admin_area": "admin_areas", "grid": "grids", "road": "roads", "address": "addresses",
-          "facility": "facilities"}
+          "facility": "facilities", "resident": "addresses"}
 
 
 def write_history(conn: psycopg.Connection, *, days: int, scale: str, seed: int) -> int:
