@@ -55,6 +55,12 @@ class Settings:
     min_cell: int = 10
     #: Overlap tolerance between grids of one community, square metres.
     overlap_tolerance_m2: float = 1.0
+    #: Households per community grid: outside this range the grid editor warns (not blocks).
+    grid_households_min: int = 300
+    grid_households_max: int = 500
+    #: Grid editor: vertices within this many metres of a neighbour snap onto it, and gaps,
+    #: overlaps or parts thinner than it are slivers, not problems.
+    grid_snap_m: float = 1.0
     #: Local time zone of the district: "today", daily trends and the simulator's clock.
     timezone: str = "Asia/Shanghai"
 
@@ -70,6 +76,9 @@ class Settings:
             (100 <= self.max_features <= 200_000, "MAX_FEATURES", "100..200000"),
             (1 <= self.min_cell <= 1000, "MIN_CELL", "1..1000"),
             (0 <= self.overlap_tolerance_m2 <= 10_000, "OVERLAP_TOLERANCE_M2", "0..10000"),
+            (0 <= self.grid_households_min <= self.grid_households_max <= 100_000,
+             "GRID_HOUSEHOLDS_MIN/MAX", "0 ≤ min ≤ max ≤ 100000"),
+            (0 < self.grid_snap_m <= 50, "GRID_SNAP_M", "a number of metres in (0, 50]"),
             (self.db_name.replace("_", "").isalnum(), "DB_NAME", "letters, digits and _"),
         ]
         for ok, name, allowed in checks:

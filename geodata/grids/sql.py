@@ -1,0 +1,129 @@
+"""SQL of the grid editor (values always as parameters; no identifiers from input).
+
+Geometries travel as WKB in EPSG:4326 (lon/lat). ``%(c)s`` is the community code.
+"""
+
+COMMUNITIES = """
+SELECT a.code, a.name, s.name AS street, (SELECT count(*) FROM grid g WHERE g.community_code = a.code) AS grids
+  FROM admin_area a LEFT JOIN admin_area s ON s.code = a.parent_code
+ WHERE a.level = 'community'
+ ORDER BY a.code"""
+COMMUNITY = "SELECT code, name, ST_AsBinary(geom) FROM admin_area WHERE code = %(c)s AND level = 'community'"
+GRIDS = """
+SELECT code, name, supervisor, ST_AsBinary(geom) FROM grid WHERE community_code = %(c)s ORDER BY code"""
+HEAD = "SELECT coalesce(max(version), 0) FROM grid_version WHERE community_code = %(c)s"
+USED_CODES = """
+SELECT code FROM grid WHERE community_code = %(c)s
+UNION SELECT code FROM grid_version_member WHERE community_code = %(c)s"""
+FOREIGN_CODES = "SELECT code, community_code FROM grid WHERE code = ANY(%(codes)s) AND community_code <> %(c)s"
+
+# Households and residents per address: index lookups per address (household/resident are
+# district-wide; grouping them whole would cost more than the community's few thousand probes).
+POINTS = """
+SELECT a.id, ST_X(a.geom), ST_Y(a.geom), a.grid_code,
+       (SELECT count(*) FROM household h WHERE h.address_id = a.id),
+       (SELECT count(*) FROM resident r WHERE r.address_id = a.id)
+  FROM address a WHERE a.community_code = %(c)s ORDER BY a.id"""
+OPEN_CASES = """
+SELECT id, ST_X(geom), ST_Y(geom), grid_code FROM cases
+ WHERE community_code = %(c)s AND state = ANY(%(open)s) ORDER BY id"""
+FACILITIES = "SELECT id, ST_X(geom), ST_Y(geom), grid_code FROM facility WHERE community_code = %(c)s ORDER BY id"
+
+# -- saving --------------------------------------------------------------------------------
+LOCK = "SELECT code FROM admin_area WHERE code = %(c)s AND level = 'community' FOR UPDATE"
+ROW_CHECK_OFF = "SELECT set_config('onegrid.grid_set_write', 'on', true)"
+INSERT_VERSION = """
+INSERT INTO grid_version (community_code, version, kind, author, reason, effective_at, based_on, grids)
+VALUES (%(c)s, %(v)s, %(kind)s, %(author)s, %(reason)s, %(eff)s, %(based_on)s,
+        (SELECT count(*) FROM grid WHERE community_code = %(c)s))"""
+SNAPSHOT = """
+INSERT INTO grid_version_member (community_code, version, code, name, supervisor, households, geom)
+SELECT community_code, %(v)s, code, name, supervisor, households, geom FROM grid WHERE community_code = %(c)s"""
+STAGE = """
+DROP TABLE IF EXISTS og_stage_gridset;
+CREATE TEMP TABLE og_stage_gridset (code text, name text, supervisor text, wkb bytea,
+                                    geom geometry(MultiPolygon, 4326)) ON COMMIT DROP"""
+COPY_STAGE = "COPY og_stage_gridset (code, name, supervisor, wkb) FROM STDIN"
+STAGE_GEOM = "UPDATE og_stage_gridset SET geom = ST_Multi(ST_SetSRID(ST_GeomFromWKB(wkb), 4326))"
+UPDATE_CHANGED = """
+UPDATE grid g SET geom = s.geom, name = s.name, supervisor = s.supervisor, version = %(v)s, valid_from = %(eff)s
+  FROM og_stage_gridset s
+ WHERE g.code = s.code AND g.community_code = %(c)s
+   AND (NOT ST_OrderingEquals(g.geom, s.geom) OR g.name IS DISTINCT FROM s.name
+        OR g.supervisor IS DISTINCT FROM s.supervisor)"""
+INSERT_NEW = """
+INSERT INTO grid (code, name, community_code, supervisor, households, version, valid_from, geom)
+SELECT s.code, s.name, %(c)s, s.supervisor, 0, %(v)s, %(eff)s, s.geom
+  FROM og_stage_gridset s WHERE NOT EXISTS (SELECT 1 FROM grid g WHERE g.code = s.code)"""
+# Re-derivation: the new grid covering each point (lowest code on a shared edge), only among
+# the new set's codes (retired grids are still rows until DELETE_RETIRED).
+REDERIVE_ADDRESSES = """
+UPDATE address a SET grid_code = n.code
+  FROM (SELECT t.id, (SELECT g.code FROM grid g WHERE g.code = ANY(%(codes)s) AND ST_Covers(g.geom, t.geom)
+                        ORDER BY g.code LIMIT 1) AS code FROM address t WHERE t.community_code = %(c)s) n
+ WHERE a.id = n.id AND a.grid_code IS DISTINCT FROM n.code"""
+REDERIVE_FACILITIES = """
+UPDATE facility f SET grid_code = n.code
+  FROM (SELECT t.id, (SELECT g.code FROM grid g WHERE g.code = ANY(%(codes)s) AND ST_Covers(g.geom, t.geom)
+                        ORDER BY g.code LIMIT 1) AS code FROM facility t WHERE t.community_code = %(c)s) n
+ WHERE f.id = n.id AND f.grid_code IS DISTINCT FROM n.code"""
+# Open cases follow the new boundaries; closed ones keep their grid unless it is retired.
+REDERIVE_CASES = """
+UPDATE cases k SET grid_code = n.code
+  FROM (SELECT t.id, (SELECT g.code FROM grid g WHERE g.code = ANY(%(codes)s) AND ST_Covers(g.geom, t.geom)
+                        ORDER BY g.code LIMIT 1) AS code FROM cases t
+         WHERE t.community_code = %(c)s
+           AND (t.state = ANY(%(open)s) OR NOT (t.grid_code = ANY(%(codes)s)))) n
+ WHERE k.id = n.id AND k.grid_code IS DISTINCT FROM n.code"""
+DELETE_RETIRED = "DELETE FROM grid WHERE community_code = %(c)s AND NOT (code = ANY(%(codes)s))"
+HOUSEHOLDS = """
+UPDATE grid g SET households = n.hh
+  FROM (SELECT g2.code, (SELECT count(*) FROM household h JOIN address a ON a.id = h.address_id
+                          WHERE a.grid_code = g2.code) AS hh
+          FROM grid g2 WHERE g2.community_code = %(c)s) n
+ WHERE g.code = n.code AND g.households IS DISTINCT FROM n.hh"""
+# Set-based guard after writing (the validation ran before; this catches anything it missed).
+OVERLAPS = """
+SELECT a.code, b.code, round(ST_Area(ST_Intersection(a.geom, b.geom)::geography)::numeric, 1)
+  FROM grid a JOIN grid b ON b.community_code = a.community_code AND b.code > a.code AND b.geom && a.geom
+ WHERE a.community_code = %(c)s AND ST_Relate(a.geom, b.geom, '2********')
+   AND ST_Area(ST_Intersection(a.geom, b.geom)::geography)
+       > coalesce((SELECT value::float8 FROM og_setting WHERE key = 'grid_overlap_tolerance_m2'), 1.0)
+ LIMIT 5"""
+
+# -- history -------------------------------------------------------------------------------
+VERSIONS = """
+SELECT version, kind, author, reason, created_at, effective_at, based_on, grids
+  FROM grid_version WHERE community_code = %(c)s ORDER BY version DESC"""
+VERSION_MEMBERS = """
+SELECT code, name, supervisor, households, ST_AsBinary(geom)
+  FROM grid_version_member WHERE community_code = %(c)s AND version = %(v)s ORDER BY code"""
+DIFF = """
+SELECT coalesce(a.code, b.code) AS code,
+       CASE WHEN a.code IS NULL THEN 'added' WHEN b.code IS NULL THEN 'retired'
+            WHEN ST_Equals(a.geom, b.geom) THEN 'same' ELSE 'changed' END AS change,
+       ST_Area(a.geom::geography) AS area_a, ST_Area(b.geom::geography) AS area_b,
+       a.households AS households_a, b.households AS households_b
+  FROM (SELECT * FROM grid_version_member WHERE community_code = %(c)s AND version = %(a)s) a
+  FULL JOIN (SELECT * FROM grid_version_member WHERE community_code = %(c)s AND version = %(b)s) b
+    ON a.code = b.code
+ ORDER BY 1"""
+
+# -- suggestions ---------------------------------------------------------------------------
+ROADS = """
+SELECT ST_AsBinary(ST_Intersection(r.geom, a.geom)) FROM road r JOIN admin_area a ON a.code = %(c)s
+ WHERE r.geom && a.geom AND ST_Intersects(r.geom, a.geom) AND r.kind <> 'path'"""
+SUGGESTION_START = "INSERT INTO grid_suggestion (community_code) VALUES (%(c)s) RETURNING id"
+SUGGESTION_PROGRESS = "UPDATE grid_suggestion SET progress = %(p)s WHERE id = %(id)s AND status = 'running'"
+SUGGESTION_DONE = """
+UPDATE grid_suggestion SET status = %(status)s, progress = 1, message = %(msg)s, result = %(result)s
+ WHERE id = %(id)s"""
+SUGGESTION = "SELECT community_code, status, progress, message, result FROM grid_suggestion WHERE id = %(id)s"
+SUGGESTION_PRUNE = "DELETE FROM grid_suggestion WHERE created_at < now() - interval '1 day'"
+
+# -- imports -------------------------------------------------------------------------------
+COMMUNITY_AT = """
+SELECT a.code FROM admin_area a
+ WHERE a.level = 'community' AND ST_Covers(a.geom, ST_PointOnSurface(ST_SetSRID(ST_GeomFromWKB(%s), 4326)))
+ ORDER BY a.code LIMIT 1"""
+COMMUNITIES_OF = "SELECT DISTINCT community_code FROM grid WHERE code = ANY(%s) ORDER BY 1"
