@@ -13,6 +13,8 @@ from callbacks import (
     case_stats,
     cases,
     detail,
+    editor,
+    editor_history,
     planner,
     search,
     theme,
@@ -23,5 +25,6 @@ from callbacks import (
 
 def register(ids) -> None:
     """Register all dashboard callbacks against the component ids in ``ids``."""
-    for module in (viewport, detail, search, theme, cases, case_drawer, case_report, case_stats, planner, warnings):
+    for module in (viewport, detail, search, theme, cases, case_drawer, case_report, case_stats, planner, warnings,
+                   editor, editor_history):
         module.register(ids)

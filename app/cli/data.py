@@ -33,6 +33,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     imp.add_argument("--dry-run", action="store_true", help="check everything, write nothing")
     imp.add_argument("--allow-outside", action="store_true",
                      help="keep points outside every community (stored without community/grid)")
+    imp.add_argument("--replace", action="store_true",
+                     help="grids only: the file's grids become each community's whole grid set, saved as a "
+                          "new version (validated like an edit on the map)")
     imp.set_defaults(func=cmd_import)
 
     exp = sub.add_parser("export", help="export a layer to GeoJSON, GPKG, CSV, FlatGeobuf or zipped Shapefile",
@@ -54,7 +57,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_import(args) -> int:
     report = import_file(args.layer, args.path, crs=args.crs, layer=args.source_layer,
                          mapping=parse_map(args.map), dry_run=args.dry_run,
-                         allow_outside=args.allow_outside, encoding=args.encoding, progress=True)
+                         allow_outside=args.allow_outside, encoding=args.encoding, progress=True,
+                         replace=args.replace)
     for line in report.lines()[1:]:
         print(line)
     print(report.lines()[0])

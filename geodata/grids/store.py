@@ -113,8 +113,8 @@ def describe_changes(conn: psycopg.Connection, code: str, since: int, head: int)
         if since < v["version"] <= head and v["kind"] != "initial":
             lines.append(f"version {v['version']} by {v['author']} at {v['created_at']:%Y-%m-%d %H:%M} "
                          f"({v['kind']}: {v['reason']})")
-    if since >= 1:
-        diff = [d for d in fetch_diff(conn, code, since, head) if d["change"] != "same"]
+    if head > 1:  # version 1 is what a never-edited community (since = 0) looked like
+        diff = [d for d in fetch_diff(conn, code, max(since, 1), head) if d["change"] != "same"]
         for change in ("changed", "added", "retired"):
             codes = [d["code"] for d in diff if d["change"] == change]
             if codes:

@@ -24,6 +24,7 @@ from geodata import store
 from geodata.cases.batch import write_cases
 from geodata.db import connect
 from geodata.errors import ImportRejected, InvalidInput
+from geodata.grids.imports import write_grid_import
 from geodata.io import queries as Q
 from geodata.io.columns import (
     COORDINATE_COLUMNS,
@@ -42,7 +43,7 @@ PROGRESS_FROM_BYTES = 2_000_000
 
 WRITERS: dict[str, Callable] = {
     "admin_area": store.write_admin_areas,
-    "grid": store.write_grids,
+    "grid": write_grid_import,
     "address": store.write_addresses,
     "facility": store.write_facilities,
     "road": store.write_roads,
@@ -137,7 +138,7 @@ def _group_report(conn: psycopg.Connection, table: str, before: dict, after: dic
 def import_file(layer_or_table: str, path: str | Path, *, crs: str | None = None, layer: str | None = None,
                 mapping: dict[str, str] | None = None, dry_run: bool = False, allow_outside: bool = False,
                 encoding: str | None = None, conn: psycopg.Connection | None = None,
-                progress: bool = False) -> ImportReport:
+                progress: bool = False, replace: bool = False) -> ImportReport:
     """Import ``path`` into a table, all or nothing.
 
     Parameters
@@ -152,6 +153,8 @@ def import_file(layer_or_table: str, path: str | Path, *, crs: str | None = None
     encoding : attribute text encoding when the file does not say (.shp without .cpg, CSV).
     conn : connection to use (its transaction, or a savepoint inside it); default a new one.
     progress : show a progress bar on stderr for big files.
+    replace : grids only: the file's grids become each community's whole new grid set (a new
+        version); without it grid codes must be new. Grids are validated and versioned either way.
 
     Raises
     ------
@@ -164,7 +167,8 @@ def import_file(layer_or_table: str, path: str | Path, *, crs: str | None = None
     conn = conn or connect()
     try:
         return _run(conn, table, layer_or_table, Path(path), dict(crs=crs, layer=layer, mapping=mapping,
-                    encoding=encoding), dry_run=dry_run, allow_outside=allow_outside, progress=progress)
+                    encoding=encoding), dry_run=dry_run, allow_outside=allow_outside, progress=progress,
+                    replace=replace)
     finally:
         if own:
             conn.close()
@@ -190,7 +194,8 @@ class _Stages:
         self.bar.close()
 
 
-def _run(conn, table, layer_name, path, read_options, *, dry_run, allow_outside, progress) -> ImportReport:
+def _run(conn, table, layer_name, path, read_options, *, dry_run, allow_outside, progress,
+         replace=False) -> ImportReport:
     stages = _Stages(path, progress)
     try:
         with conn.transaction() as tx:
@@ -198,6 +203,8 @@ def _run(conn, table, layer_name, path, read_options, *, dry_run, allow_outside,
             stages.done(0, f" ({len(frame)} features)")
             before = _groups(conn, table)
             kwargs = {"allow_outside": allow_outside} if table in ("address", "facility") else {}
+            if table == "grid":
+                kwargs = {"replace": replace, "source": path.name}
             written = WRITERS[table](conn, frame, **kwargs)
             stages.done(1)
             groups = _group_report(conn, table, before, _groups(conn, table))
