@@ -15,7 +15,7 @@ from geodata.errors import OneGridError
 
 COMMAND_MODULES = ["app.cli.db", "app.cli.serve", "app.cli.demo", "app.cli.data", "app.cli.apikey", "app.cli.cases",
                    "app.cli.snapshot",
-                   "app.cli.plan"]
+                   "app.cli.plan", "app.cli.grids"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -67,6 +67,12 @@ UPDATE facility f SET grid_code = n.code
   FROM (SELECT t.id, (SELECT g.code FROM grid g WHERE g.code = ANY(%(codes)s) AND ST_Covers(g.geom, t.geom)
                         ORDER BY g.code LIMIT 1) AS code FROM facility t WHERE t.community_code = %(c)s) n
  WHERE f.id = n.id AND f.grid_code IS DISTINCT FROM n.code"""
+# Sensors (migration 0006) are placed like facilities; their past warnings keep the grid they had.
+REDERIVE_SENSORS = """
+UPDATE sensor f SET grid_code = n.code
+  FROM (SELECT t.id, (SELECT g.code FROM grid g WHERE g.code = ANY(%(codes)s) AND ST_Covers(g.geom, t.geom)
+                        ORDER BY g.code LIMIT 1) AS code FROM sensor t WHERE t.community_code = %(c)s) n
+ WHERE f.id = n.id AND f.grid_code IS DISTINCT FROM n.code"""
 # Open cases follow the new boundaries; closed ones keep their grid unless it is retired.
 REDERIVE_CASES = """
 UPDATE cases k SET grid_code = n.code

@@ -167,7 +167,7 @@ def write_grid_set(conn: psycopg.Connection, community: str, grids: dict[str, di
     ``grids`` maps code → {name, supervisor, geom (lon/lat, valid, already validated)}.
     ``base_version`` is the version the editor started from; when another save came first
     :class:`Conflict` says what changed and nothing is written. Addresses, facilities and
-    open cases (and closed cases of retired grids) are re-derived, grid households recounted,
+    sensors and open cases (and closed cases of retired grids) are re-derived, grid households recounted,
     and published population counts rebuilt, all in the caller's transaction.
     """
     effective_at = _check_meta(author, reason, effective_at, kind)
@@ -191,7 +191,8 @@ def write_grid_set(conn: psycopg.Connection, community: str, grids: dict[str, di
     _stage(conn, grids)
     conn.execute(Q.UPDATE_CHANGED, p)
     conn.execute(Q.INSERT_NEW, p)
-    for query in (Q.REDERIVE_ADDRESSES, Q.REDERIVE_FACILITIES, Q.REDERIVE_CASES, Q.DELETE_RETIRED, Q.HOUSEHOLDS):
+    for query in (Q.REDERIVE_ADDRESSES, Q.REDERIVE_FACILITIES, Q.REDERIVE_SENSORS, Q.REDERIVE_CASES,
+                  Q.DELETE_RETIRED, Q.HOUSEHOLDS):
         conn.execute(query, p)
     bad = conn.execute(Q.OVERLAPS, p).fetchall()
     if bad:

@@ -1,0 +1,140 @@
+"""Grid editing: validate a 50-grid community, save with re-derivation of 10,000 addresses,
+suggest grids for 5,000 households — each against a baseline measured in the same run.
+
+Uses the district-scale demo in ``onegrid_bench`` (see bench/viewport_addresses.py). The
+largest community is cut into 50 grids (the suggestion itself, with a range that gives 50),
+topped up to 10,000 addresses with extra points, and given 5,000 households for the
+suggestion. Everything written here is rolled back. Targets (issue 5): validation < 300 ms,
+save < 1 s, suggestion < 30 s.
+
+    .venv/bin/python bench/grid_edit.py [--runs 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import geopandas as gpd
+import numpy as np
+import psycopg
+import shapely
+
+from bench.viewport_addresses import bench_dsn, ensure_loaded, pct
+from geodata import store as base
+from geodata.db import connect
+from geodata.grids import baseline as B
+from geodata.grids import editor as E
+from geodata.grids import store
+from geodata.grids.suggest import suggest_grids
+from geodata.grids.suggestions import fetch_roads
+from geodata.grids.validate import Points
+
+ADDRESSES, HOUSEHOLDS, GRIDS = 10_000, 5_000, 50
+
+
+def timed(fn, runs: int) -> list[float]:
+    out = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - t) * 1000)
+    return out
+
+
+def line(name: str, ms: list[float], target: float | None = None, base_ms: list[float] | None = None) -> None:
+    p50, p95 = statistics.median(ms), pct(ms, 0.95)
+    extra = f"  target < {target:,.0f} ms: {'met' if p95 < target else 'MISSED'}" if target else ""
+    if base_ms:
+        extra += f"  baseline p50 {statistics.median(base_ms):,.0f} ms ({statistics.median(base_ms) / p50:.1f}× slower)"
+    print(f"{name:<44} p50 {p50:8.1f} ms  p95 {p95:8.1f} ms{extra}")
+
+
+def top_up(conn: psycopg.Connection, community: str, area, n: int, rng) -> int:
+    """Extra addresses inside the community until it holds ``n`` (rolled back by the caller)."""
+    have = B.count_addresses(conn, community)
+    need = max(0, n - have)
+    minx, miny, maxx, maxy = area.bounds
+    pts = []
+    while len(pts) < need:
+        cand = shapely.points(rng.uniform(minx, maxx, need), rng.uniform(miny, maxy, need))
+        pts.extend(cand[shapely.contains(area, cand)].tolist())
+    pts = pts[:need]
+    if pts:
+        gdf = gpd.GeoDataFrame({"full_text": [f"bench {i}" for i in range(len(pts))]}, geometry=pts, crs=4326)
+        base.write_addresses(conn, gdf)
+    return have
+
+
+def fifty_grids(conn: psycopg.Connection, draft: E.Draft, pts: Points) -> dict:
+    """The community cut into 50 grids (one household per address, a range giving 50 grids)."""
+    per = max(1, len(pts.x) // GRIDS)
+    s = suggest_grids(draft.area, pts.x, pts.y, np.ones(len(pts.x)), lo=int(per * 0.8), hi=int(per * 1.2))
+    return {f"{draft.community}{i + 1:03d}": g for i, g in enumerate(s.grids)}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=7)
+    args = ap.parse_args()
+    dsn = bench_dsn()
+    ensure_loaded(dsn)
+    rng = np.random.default_rng(5)
+    with connect(dsn) as conn:
+        community = B.fetch_largest_community(conn)
+        name, area = store.fetch_community(conn, community)
+        had = top_up(conn, community, area, ADDRESSES, rng)
+        draft = E.load_draft(conn, community)
+        pts = E.fetch_draft_points(conn, draft)
+        grids = fifty_grids(conn, draft, pts)
+        draft50 = E.Draft(**{**draft.__dict__, "grids": grids, "used": draft.used | frozenset(grids)})
+        print(f"community {community} {name}: {len(pts.x):,} addresses ({had:,} from the demo), "
+              f"{len(draft.grids)} grids now, {len(grids)} in the bench set")
+
+        report = E.check_draft(conn, draft50)
+        print(f"validation finds {len(report.errors)} error(s), {len(report.issues) - len(report.errors)} warning(s)")
+        B.stage_grids(conn, {c: g["geom"] for c, g in draft50.lonlat().items()})
+        ms = timed(lambda: E.check_draft(conn, draft50), args.runs)
+        base_ms = timed(lambda: B.validate_in_sql(conn, community), max(3, args.runs // 2))
+        line(f"validate {len(grids)} grids (fetch + all rules)", ms, 300, base_ms)
+
+        save_ms, row_ms = [], []
+        for _ in range(max(3, args.runs // 2)):
+            conn.execute("SAVEPOINT b")
+            t = time.perf_counter()
+            store.write_grid_set(conn, community, draft50.lonlat(), base_version=store.fetch_head(conn, community),
+                                 author="bench", reason="bench")
+            save_ms.append((time.perf_counter() - t) * 1000)
+            # Baseline: the same re-derivation one address at a time (what a per-row trigger does).
+            t = time.perf_counter()
+            moved = B.rederive_row_by_row(conn, community)
+            row_ms.append((time.perf_counter() - t) * 1000)
+            conn.execute("ROLLBACK TO SAVEPOINT b")
+        line(f"save 50 grids, re-derive {moved:,} addresses", save_ms, 1000, row_ms)
+
+        hh = np.bincount(rng.integers(0, len(pts.x), HOUSEHOLDS), minlength=len(pts.x))
+        roads = fetch_roads(conn, draft)
+        conn.rollback()
+    print(f"suggestion: {HOUSEHOLDS:,} households over {len(pts.x):,} addresses, {len(roads)} road pieces, "
+          "range 300–500")
+    result = {}
+
+    def run(with_roads: bool):
+        result[with_roads] = suggest_grids(draft.area, pts.x, pts.y, hh, lo=300, hi=500,
+                                           roads=roads if with_roads else None)
+
+    ms = timed(lambda: run(True), max(3, args.runs // 2))
+    base_ms = timed(lambda: run(False), max(3, args.runs // 2))
+    line("suggest, cuts following roads", ms, 30_000)
+    line("suggest, straight cuts only (baseline)", base_ms)
+    for label, key in (("roads", True), ("straight", False)):
+        s = result[key]
+        print(f"  {label}: {len(s.grids)} grids, households {min(s.households)}–{max(s.households)}, "
+              f"over the upper bound: {len(s.over)}, one piece each: "
+              f"{all(len(shapely.get_parts(g)) == 1 for g in s.grids)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
