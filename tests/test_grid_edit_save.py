@@ -208,3 +208,57 @@ def test_suggestion_is_a_valid_editable_draft(demo_db):
         assert max(per_grid) <= 500 and len(per_grid) >= 2
         assert set(draft.grids) & set(suggested.grids)  # current codes kept where grids overlap
         assert E.save_draft(conn, suggested, author="a", reason="suggested", kind="suggestion") == 2
+
+
+def test_editor_callbacks_select_merge_undo_save_and_conflict(demo_db):
+    from app.i18n import strings
+    from callbacks.editor import change_draft, check
+    from callbacks.editor_history import history, save
+
+    t = strings("en")
+    kw = {"community": C, "drawing": None, "click": None, "undo": [], "selected": [], "mode": None,
+          "suggestion": None, "t": t}
+    draft, *_ = change_draft("community", **{**kw, "draft": None})
+    codes = sorted(f["properties"]["code"] for f in draft["grids"]["features"])
+    _, _, selected, text, _, _ = change_draft("select", **{**kw, "draft": draft,
+                                                          "click": {"properties": {"code": codes[0]}}})
+    _, _, selected, _, _, _ = change_draft("select", **{**kw, "draft": draft, "selected": selected,
+                                                       "click": {"properties": {"code": codes[1]}}})
+    assert selected == codes[:2] and codes[0] in text
+    merged, undo, _, text, _, layer = change_draft("merge", **{**kw, "draft": draft, "selected": selected})
+    assert len(merged["grids"]["features"]) == 2 and undo == [draft] and text.startswith("merge") and layer
+    grids, problems, items, info, clip = check(merged, t)
+    assert len(grids["features"]) == 2 and "2 grids" in info and clip == {"display": "none"}
+    back, undo2, *_ = change_draft("undo", **{**kw, "draft": merged, "undo": undo})
+    assert back == draft and undo2 == []
+    # Not neighbours / bad draft: a message, the draft unchanged.
+    _, _, _, text, _, _ = change_draft("merge", **{**kw, "draft": {"community": C}, "selected": codes[:2]})
+    assert text.startswith("Error: ")
+    reloaded, text = save("save", merged, "ed", "merge two", "", None, t)
+    assert text == "Saved as version 2" and reloaded["base"] == 2
+    _, text = save("save", merged, "ed", "again", "", None, t)  # stale base: conflict, nothing written
+    assert "changed since you opened version 0" in text
+    table, options, _ = history(reloaded, t)
+    assert [o["value"] for o in options] == [2, 1]
+    _, text = save("save", reloaded, "ed", "later", "2999-01-01 00:00", None, t)
+    assert "future" in text
+
+
+def test_suggestion_runs_in_the_background_with_progress(demo_db):
+    import time
+
+    from geodata.db import pooled
+    from geodata.grids.suggestions import fetch_suggestion, start_suggestion
+
+    with demo_db.connect() as conn:
+        households(conn, per_address=12)
+    job = start_suggestion(C)
+    deadline = time.time() + 60
+    while True:
+        with pooled() as conn:
+            state = fetch_suggestion(conn, job)
+        if state["status"] != "running" or time.time() > deadline:
+            break
+        time.sleep(0.2)
+    assert state["status"] == "done" and state["progress"] == 1
+    assert len(state["result"]["grids"]["features"]) >= 2 and state["result"]["community"] == C
