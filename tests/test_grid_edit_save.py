@@ -21,6 +21,7 @@ from geodata.io.importer import import_file
 
 C = "310113106002"  # three grids in the demo
 
+ADDRESS_GRIDS = "SELECT id, grid_code FROM address WHERE community_code = %s"
 MISDERIVED = """
 SELECT count(*) FROM {table} t
  WHERE t.community_code = %s {where}
@@ -63,21 +64,28 @@ def test_save_rederives_everything_in_one_version(demo_db):
         households(conn)
         draft = E.load_draft(conn, C)
         assert draft.base == 0
-        before_addresses = conn.execute("SELECT count(*) FROM address WHERE community_code = %s", (C,)).fetchone()[0]
+        before_households = conn.execute("SELECT count(*) FROM household h JOIN address a ON a.id = h.address_id "
+                                         "WHERE a.community_code = %s", (C,)).fetchone()[0]
         edited, created = split_first(draft)
         preview = impact.preview_impact(conn, edited)
         assert preview["moved"]["addresses"] > 0
-        assert preview["moved"]["households"] == preview["moved"]["addresses"]  # one household each
+        grid_before = dict(conn.execute(ADDRESS_GRIDS, (C,)).fetchall())
         version = E.save_draft(conn, edited, author="张三", reason="新建小区")
         conn.commit()
         assert version == 2
         assert [v["kind"] for v in store.fetch_versions(conn, C)] == ["edit", "initial"]
         for table in ("address", "facility"):
             assert misderived(conn, table) == 0, table
-        moved = conn.execute("SELECT count(*) FROM address WHERE grid_code = %s", (created[0],)).fetchone()[0]
-        assert moved == preview["moved"]["addresses"]
+        moved = [a for a, g in conn.execute(ADDRESS_GRIDS, (C,)).fetchall() if grid_before[a] != g]
+        assert len(moved) == preview["moved"]["addresses"]
+        assert conn.execute("SELECT count(*) FROM household WHERE address_id = ANY(%s)",
+                            (moved,)).fetchone()[0] == preview["moved"]["households"]
+        assert conn.execute("SELECT count(*) FROM resident WHERE address_id = ANY(%s)",
+                            (moved,)).fetchone()[0] == preview["moved"]["residents"]
         hh = dict(conn.execute("SELECT code, households FROM grid WHERE community_code = %s", (C,)).fetchall())
-        assert sum(hh.values()) == before_addresses and hh[created[0]] == moved
+        assert sum(hh.values()) == before_households
+        assert hh[created[0]] == conn.execute("SELECT count(*) FROM household h JOIN address a ON a.id = h.address_id "
+                                              "WHERE a.grid_code = %s", (created[0],)).fetchone()[0]
         diff = {d["code"]: d["change"] for d in store.fetch_diff(conn, C, 1, 2)}
         assert diff[created[0]] == "added" and list(diff.values()).count("changed") == 1
 

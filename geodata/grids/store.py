@@ -167,8 +167,8 @@ def write_grid_set(conn: psycopg.Connection, community: str, grids: dict[str, di
     ``grids`` maps code → {name, supervisor, geom (lon/lat, valid, already validated)}.
     ``base_version`` is the version the editor started from; when another save came first
     :class:`Conflict` says what changed and nothing is written. Addresses, facilities and
-    sensors and open cases (and closed cases of retired grids) are re-derived, grid households recounted,
-    and published population counts rebuilt, all in the caller's transaction.
+    sensors and open cases (and closed cases of retired grids) are re-derived and grid households recounted,
+    all in the caller's transaction.
     """
     effective_at = _check_meta(author, reason, effective_at, kind)
     if not grids:
@@ -198,16 +198,10 @@ def write_grid_set(conn: psycopg.Connection, community: str, grids: dict[str, di
     if bad:
         raise InvalidInput("grids overlap after saving: "
                            + ", ".join(f"{a}/{b} {m2} m²" for a, b, m2 in bad) + "; nothing was saved")
-    _republish_population(conn)
     conn.execute(Q.INSERT_VERSION, {**p, "kind": kind, "author": author.strip(), "reason": reason.strip(),
                                     "based_on": max(base_version, 1) if based_on is None else based_on})
     conn.execute(Q.SNAPSHOT, p)
     return version
-
-
-def _republish_population(conn: psycopg.Connection) -> None:
-    """Published per-grid population counts follow the new grids (see geodata.population)."""
-    return None
 
 
 def record_version(conn: psycopg.Connection, community: str, *, kind: str, author: str, reason: str) -> int:
