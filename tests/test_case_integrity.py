@@ -156,11 +156,13 @@ def test_deleting_a_case_deletes_its_events_but_not_one_another_case_duplicates(
 def test_truncating_a_parent_alone_is_refused_while_cases_remain(conn):
     _case(conn)
     conn.commit()
-    with pytest.raises(ForeignKeyViolation, match="cannot truncate grid while cases refer to it"):
+    # Refused either by the grid's check or, when CASCADE reaches cases through another table's
+    # foreign key (warnings), by the cases check: cases never survive their grids' truncation.
+    with pytest.raises(ForeignKeyViolation, match="cannot truncate (grid while cases refer to it|cases alone)"):
         conn.execute("TRUNCATE grid CASCADE")
     conn.rollback()
     with pytest.raises(ForeignKeyViolation, match="truncate case_event in the same statement"):
-        conn.execute("TRUNCATE cases")
+        conn.execute("TRUNCATE cases CASCADE")
     conn.rollback()
     conn.execute("TRUNCATE case_event, cases, facility, address, road, grid, admin_area CASCADE")
     assert conn.execute("SELECT count(*) FROM cases").fetchone()[0] == 0

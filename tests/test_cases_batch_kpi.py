@@ -88,6 +88,15 @@ def test_batch_events_are_generated_and_chained(conn):
     assert n_events == 737 * 6 + 174 * 6 + 61 * 4 + 5 + 10 * 4
 
 
+def test_imported_cases_get_no_open311_token_but_intake_does(conn):
+    C.write_cases(conn, _worked_example(conn))
+    assert conn.execute("SELECT count(*) FROM cases WHERE token IS NOT NULL").fetchone()[0] == 0
+    assert C.fetch_cases(conn, limit=1)[0].token is None
+    lon, lat = _points(conn, 1)[0].coords[0]
+    made = C.create_case(conn, category_code="garbage", channel="public", lon=lon, lat=lat, actor="tester")
+    assert made.token and C.fetch_case_by_token(conn, made.token).id == made.id
+
+
 def test_trend_counts_new_closed_and_overdue_by_local_day(conn):
     C.write_cases(conn, _worked_example(conn))
     trend = C.fetch_trend(conn, days=30, now=NOW)

@@ -89,9 +89,10 @@ CODES_IN_DB = "SELECT code FROM cases WHERE code = ANY(%s)"
 _CASE_COLUMNS = ("id, code, category_code, channel, state, description, address_text, source_ref, grid_code, "
                  "community_code, street_code, department_code, reported_at, registered_at, dispatched_at, "
                  "deadline_at, fed_back_at, closed_at, evaluated_at, satisfaction, updated_at, geom")
+# Imported cases get no Open311 token (no API client is waiting for one; migration 0011).
 INSERT_CASES = f"""
-INSERT INTO cases ({_CASE_COLUMNS}) OVERRIDING SYSTEM VALUE
-SELECT {_CASE_COLUMNS} FROM og_routed_case ORDER BY id"""  # noqa: S608 (fixed column names only)
+INSERT INTO cases (token, {_CASE_COLUMNS}) OVERRIDING SYSTEM VALUE
+SELECT NULL, {_CASE_COLUMNS} FROM og_routed_case ORDER BY id"""  # noqa: S608 (fixed column names only)
 
 # Workflow steps: (step, action, stamp, state reached). Closing and evaluating count only for
 # cases that are closed/evaluated now.

@@ -90,7 +90,7 @@ class Case:
 
     id: int
     code: str
-    token: str
+    token: str | None  # Open311 token; None for cases imported in bulk
     category_code: str
     category_name_zh: str
     category_name_en: str
