@@ -1,5 +1,6 @@
-"""The sensor / warning parts of the command map page: the sensor layer, the warning panel
-(counts, list, detail), the red-warning banner (``aria-live``) and their stores.
+"""The sensor / warning / risk parts of the command map page: the sensor layer, the risk heat
+and choropleth layers, the warning panel (counts, list, detail, risk window and playback, cell
+detail), the red-warning banner (``aria-live``) and their stores.
 
 Only empty containers are in the layout; everything loads through callbacks.
 """
@@ -15,11 +16,15 @@ from dash_extensions.javascript import Namespace
 from app import ids
 from geodata.db import pooled
 from geodata.errors import OneGridError
+from layers.risk import FRAMES
 from layers.sensors import kind_styles
 
 log = logging.getLogger(__name__)
 ns = Namespace("onegrid", "warn")
+heat = Namespace("onegrid", "heat")
 EMPTY = {"type": "FeatureCollection", "features": []}
+#: Playback step, milliseconds.
+PLAY_MS = 1500
 
 
 def _kinds(lang: str) -> dict:
@@ -32,8 +37,12 @@ def _kinds(lang: str) -> dict:
 
 
 def map_layers(lang: str) -> list:
-    """Sensors (clustered)."""
+    """Heat (canvas, below the vectors), risk cells (clickable hexagons) and sensors (clustered)."""
     return [
+        dl.Pane(dl.GeoJSON(id=ids.RISK_HEAT, data=EMPTY, pointToLayer=heat("pointToLayer"), interactive=False),
+                name="og-risk-heat", style={"zIndex": 405, "pointerEvents": "none"}),
+        dl.Pane(dl.GeoJSON(id=ids.RISK_CELLS, data=EMPTY, style=ns("riskStyle"), onEachFeature=ns("riskTooltip")),
+                name="og-risk-cells", style={"zIndex": 415}),
         dl.GeoJSON(id=ids.SENSORS, data=EMPTY, cluster=True, zoomToBoundsOnClick=True,
                    pointToLayer=ns("sensorPoint"), clusterToLayer=ns("sensorCluster"), onEachFeature=ns("sensorTooltip"),
                    hideout={"kinds": _kinds(lang)}, superClusterOptions={"radius": 50, "maxZoom": 14}),
@@ -42,6 +51,7 @@ def map_layers(lang: str) -> list:
 
 def stores() -> list:
     return [dcc.Store(id=ids.SENSOR_DELTA), dcc.Store(id=ids.WARN_LIVE), dcc.Store(id=ids.WARN_SELECTED),
+            dcc.Store(id=ids.RISK_PLAY, data=False), dcc.Interval(id=ids.RISK_PLAY_TICK, interval=PLAY_MS, disabled=True),
             dcc.Store(id=ids.ALARM_SEEN)]
 
 
@@ -53,7 +63,7 @@ def alarm(t: dict) -> html.Div:
 
 
 def panel(t: dict) -> html.Aside:
-    """Warning counts and list, the selected warning."""
+    """Warning counts and list, the selected warning, risk window/playback and cell detail."""
     return html.Aside([
         html.Div([html.Span(t["warn_title"], className="og-panel-title"),
                   dcc.Checklist(id=ids.ALARM_SOUND, options=[{"label": t["alarm_sound"], "value": "on"}], value=[],
@@ -61,4 +71,16 @@ def panel(t: dict) -> html.Aside:
         html.Div(id=ids.WARN_COUNTS, className="og-warn-counts"),
         html.Div(id=ids.WARN_LIST, className="og-warn-list", role="list"),
         html.Div(id=ids.WARN_DETAIL, className="og-warn-detail og-hidden"),
+        html.Div(t["risk_title"], className="og-panel-title og-block"),
+        html.Div([
+            dcc.RadioItems(id=ids.RISK_WINDOW, value="7d", inline=True, className="og-radio",
+                           options=[{"label": t[f"risk_window_{w}"], "value": w} for w in ("24h", "7d", "30d")]),
+            html.Button(t["risk_play"], id=ids.RISK_PLAY_BTN, n_clicks=0, className="og-btn og-risk-play"),
+        ], className="og-risk-controls"),
+        html.Div([
+            html.Div(dcc.Slider(id=ids.RISK_FRAME, min=0, max=FRAMES - 1, step=1, value=FRAMES - 1, marks=None,
+                                updatemode="mouseup"), className="og-risk-slider"),
+            html.Span(t["risk_now"], id=ids.RISK_TIME, className="og-risk-time"),
+        ], className="og-risk-controls"),
+        html.Div(id=ids.RISK_DETAIL, className="og-risk-detail"),
     ], id=ids.WARN_PANEL, className="og-panel og-warn")

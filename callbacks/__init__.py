@@ -16,6 +16,7 @@ from callbacks import (
     editor,
     editor_history,
     planner,
+    risk,
     search,
     theme,
     viewport,
@@ -26,5 +27,5 @@ from callbacks import (
 def register(ids) -> None:
     """Register all dashboard callbacks against the component ids in ``ids``."""
     for module in (viewport, detail, search, theme, cases, case_drawer, case_report, case_stats, planner, warnings,
-                   editor, editor_history):
+                   editor, editor_history, risk):
         module.register(ids)

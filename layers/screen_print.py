@@ -24,7 +24,7 @@ from geodata.db import pooled
 from geodata.errors import NotFound
 from geodata.geometry import BBox
 from geodata.settings import get_settings
-from layers import display
+from layers import display, sensors
 from layers.cases import build_case_layer, parse_filter
 from layers.facilities import build_kinds, default_kinds, kind_styles
 from layers.grids import CASE_METRICS
@@ -154,7 +154,7 @@ def build_sheet(spec: SnapshotSpec, t: dict, now: datetime | None = None,
 
     Returns ``layout`` (see :func:`sheet_layout`), ``zoom``/``center`` (Leaflet, lat/lon),
     ``data`` (GeoJSON per map layer id key as in :func:`layers.viewport.build_viewport`, plus
-    ``cases``), ``kind_styles``, ``legend`` (components), ``title``, ``subtitle``, ``source``,
+    ``cases`` and ``sensors``), ``kind_styles``, ``sensor_kinds``, ``legend`` (components), ``title``, ``subtitle``, ``source``,
     ``truncated`` (layer names capped) and ``bbox`` (the lon/lat extent asked for).
     ``map_size`` (CSS px) overrides the sheet's map box (the briefing embeds a smaller map).
     Raises InvalidInput/InvalidBBox/NotFound on a bad spec, DatabaseUnavailable when down.
@@ -188,7 +188,15 @@ def build_sheet(spec: SnapshotSpec, t: dict, now: datetime | None = None,
                 data["truncated"].append("cases")
             del fc["cursor"], fc["checked"]
             data["cases"] = fc
+        data["sensors"] = {"type": "FeatureCollection", "features": []}
+        sensor_kinds = sensors.kind_styles(conn, spec.lang) if "sensors" in spec.layers else {}
+        if sensor_kinds:
+            fc = sensors.build_sensor_layer(conn, View(BBox(*data["view"]["bbox"]), zoom))
+            if fc.pop("truncated"):
+                data["truncated"].append("sensors")
+            data["sensors"] = fc
     title = spec.title or f"{place or extent.district_name or t['product']} · {t['print_title_suffix']}"
     return {"layout": layout, "zoom": zoom, "center": [lat, lon], "data": data, "kind_styles": kind_styles(kinds),
+            "sensor_kinds": sensor_kinds,
             "legend": build_legend(spec, data["legend"], kinds, chosen, t), "title": title, "subtitle": subtitle,
             "source": source_line(t), "truncated": data["truncated"], "bbox": bbox.as_tuple()}

@@ -15,7 +15,7 @@ from geodata.settings import get_settings
 from layers import addresses, admin, basemap, display, facilities, grids, legend, sensors
 from layers.view import View, parse_view
 
-LAYERS = ("outlines", "grids", "addresses", "facilities", "roads", "cases", "sensors")
+LAYERS = ("outlines", "grids", "addresses", "facilities", "roads", "cases", "sensors", "risk_heat", "risk_cells")
 DEFAULT_LAYERS = ["outlines", "grids", "facilities", "roads", "cases", "sensors"]
 
 
@@ -29,7 +29,8 @@ class LayerRequest:
     and the case filter (a :class:`geodata.cases.CaseFilter`, for the case grid metrics).
 
     The ``cases`` layer itself loads through :mod:`callbacks.cases` (live deltas), ``sensors``
-    through :mod:`callbacks.warnings`; here they only add their legends."""
+    through :mod:`callbacks.warnings` and ``risk_heat``/``risk_cells`` through
+    :mod:`callbacks.risk`; here the first two only add their legends."""
 
     layers: tuple[str, ...]
     metric: str = "households"

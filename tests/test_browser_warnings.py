@@ -1,6 +1,6 @@
 """Warnings and the risk surface in a real browser: a new red warning is visible and announced
 within 2 s (banner with role=alert/aria-live, list, red sensor), it is turned into a case from
-the panel.
+the panel, and the risk heatmap and choropleth draw with their legends.
 Screenshots: /tmp/shots/warnings-*.png."""
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def server(demo_db):
         yield url, gas[0][0]
 
 
-def test_red_warning_is_announced_then_converted(server, demo_db):
+def test_red_warning_is_announced_then_converted_and_risk_layers_draw(server, demo_db):
     url, sensor = server
     with chromium_page() as pg:
         pg.goto(url + "/")
@@ -80,4 +80,28 @@ def test_red_warning_is_announced_then_converted(server, demo_db):
         assert case_code in pg.inner_text("#og-drawer-body")
         pg.click("#og-drawer-close")
 
+        # Risk heatmap (our canvas layer) and choropleth, each with its legend.
+        pg.locator("#og-layers").get_by_text("风险热力图", exact=True).click()
+        pg.wait_for_function("Number((document.querySelector('.og-heat-canvas') || {dataset: {}}).dataset.drawn) > 0",
+                             timeout=20_000)
+        pg.wait_for_selector("#og-risk-legend .og-risk-legend-heat .og-heat-ramp", timeout=10_000)
+        painted = pg.evaluate("""(() => { const c = document.querySelector('.og-heat-canvas');
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;
+            for (let i = 3; i < d.length; i += 4) { if (d[i] > 0) n++; } return n; })()""")
+        assert painted > 1000
+        pg.screenshot(path=str(SHOTS / "warnings-heat.png"))
+        pg.locator("#og-layers").get_by_text("风险网格（H3）", exact=True).click()
+        pg.wait_for_selector("path.og-risk-cell", timeout=20_000)
+        pg.wait_for_selector("#og-risk-legend .og-risk-legend-cells .og-swatch", timeout=10_000)
+        assert "风险指数" in pg.inner_text("#og-risk-legend")
+        pg.locator("path.og-risk-c4, path.og-risk-c3, path.og-risk-c2").first.click(force=True)
+        pg.wait_for_selector("#og-risk-detail .og-risk-factor", timeout=10_000)
+        assert "主要因素" in pg.inner_text("#og-risk-detail")
+        # Playback: the window's first frame is a past time.
+        pg.locator("#og-risk-window").get_by_text("24小时", exact=True).click()
+        pg.click("#og-risk-play-btn")
+        pg.wait_for_function("document.querySelector('#og-risk-time').innerText.includes('截至')", timeout=10_000)
+        pg.click("#og-risk-play-btn")
+        pg.wait_for_timeout(800)
+        pg.screenshot(path=str(SHOTS / "warnings-risk.png"))
         assert not pg.errors, pg.errors

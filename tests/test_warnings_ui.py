@@ -92,7 +92,7 @@ def test_page_has_the_warning_parts(board):
 
     zh = _text(layout())
     for needle in ('"og-warn-panel"', '"og-alarm"', '"role": "alert"', '"aria-live": "assertive"', '"og-sensors"',
-                   ZH["layer_sensors"]):
+                   '"og-risk-heat"', ZH["layer_risk_heat"], ZH["risk_window_30d"]):
         assert needle in zh, needle
     assert EN["warn_title"] in _text(layout(lang="en"))
 

@@ -98,7 +98,7 @@ def _header(t: dict, lang: str, theme: str, district: str | None) -> html.Header
 
 def _layer_panel(t: dict, kinds: list[dict], checked: list[str]) -> html.Aside:
     layer_options = [{"label": t[f"layer_{k}"], "value": k}
-                     for k in ("cases", "sensors", "outlines", "grids", "addresses", "facilities",
+                     for k in ("cases", "sensors", "risk_heat", "risk_cells", "outlines", "grids", "addresses", "facilities",
                                "roads")]
     kind_options = [{"label": html.Span([html.I(k["glyph"], className="og-glyph", style={"background": k["color"]}),
                                          k["name"], html.Small(f" {k['n']}", className="og-count")]),
@@ -115,6 +115,7 @@ def _layer_panel(t: dict, kinds: list[dict], checked: list[str]) -> html.Aside:
                       className="og-checklist og-kinds"),
         html.Div(t["legend"], className="og-panel-title"),
         html.Div(id=ids.LEGEND, className="og-legend"),
+        html.Div(id=ids.RISK_LEGEND, className="og-legend og-risk-legend"),
     ], className="og-panel og-left")
 
 

@@ -28,6 +28,7 @@ dash.register_page(__name__, path="/print", name="Print sheet", title="OneGrid p
 log = logging.getLogger(__name__)
 ns = Namespace("onegrid", "map")
 cases_ns = Namespace("onegrid", "cases")
+warn_ns = Namespace("onegrid", "warn")
 
 #: North arrow (SVG, drawn in the text colour of the theme).
 _NORTH = ("data:image/svg+xml;utf8,<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 40 60'>"
@@ -64,6 +65,9 @@ def sheet_map(sheet: dict) -> dl.Map:
         # Same clustering as the live layer (app.case_layout.case_layer), so the sheet matches.
         _geojson(d["cases"], cluster=True, pointToLayer=cases_ns("casePoint"), clusterToLayer=cases_ns("caseCluster"),
                  hideout={"selected": None}, superClusterOptions={"radius": 60, "maxZoom": 15}),
+        # Same as the live sensor layer (app.warn_layout.map_layers).
+        _geojson(d["sensors"], cluster=True, pointToLayer=warn_ns("sensorPoint"), clusterToLayer=warn_ns("sensorCluster"),
+                 hideout={"kinds": sheet["sensor_kinds"]}, superClusterOptions={"radius": 50, "maxZoom": 14}),
         dl.ScaleControl(position="bottomleft", metric=True, imperial=False, maxWidth=max(120, sheet["layout"]["map"][0] // 5)),
     ]
     w, h = sheet["layout"]["map"]
