@@ -71,7 +71,7 @@ def bulk_keys(conn: psycopg.Connection, tables: tuple[str, ...], rows: int):
 
 
 def copy_population(conn: psycopg.Connection, households: pd.DataFrame, residents: pd.DataFrame,
-                    tags: pd.DataFrame, *, publish: bool = False) -> dict[str, int]:
+                    tags: pd.DataFrame, *, publish: bool = True) -> dict[str, int]:
     """Insert households, residents and their tags given as frames of row indexes.
 
     Parameters
