@@ -10,7 +10,9 @@ window.onegrid.planner = {
     cellTip: function (feature, layer) {
         var p = feature.properties;
         var n = function (v) { return v === null || v === undefined ? "<" + p.k : v.toLocaleString(); };
-        layer.bindTooltip(Math.round(p.share * 100) + "% · " + n(p.served) + " / " + n(p.people),
+        var share = p.coarse ? Math.round(p.share * 100) + "–" + Math.round(p.share * 100 + 25) + "%"
+                             : Math.round(p.share * 100) + "%";
+        layer.bindTooltip(share + " · " + (p.coarse ? "—" : n(p.served)) + " / " + n(p.people),
                           {sticky: true, className: "og-tip"});
     },
     catchStyle: function () {

@@ -24,7 +24,13 @@ from viewport_addresses import bench_dsn, ensure_loaded
 
 from geodata.db import connect
 from geodata.planning import coverage as cov
-from geodata.planning.demand import DemandGroup, fetch_addresses, fetch_demand, fetch_facilities, fetch_planning_kinds
+from geodata.planning.demand import (
+    DemandGroup,
+    fetch_addresses,
+    fetch_demand,
+    fetch_facilities,
+    fetch_planning_kinds,
+)
 from geodata.planning.distance import Distances, Points
 from geodata.planning.models import coverage_matrix, greedy_mclp, solve_mclp
 from geodata.planning.network import ensure_network

@@ -55,6 +55,8 @@ def register(ids) -> None:
 
     @dash.callback(Output(ids.PL_JOB, "data"), Output(ids.PL_POLL, "disabled"),
                    Output(ids.PL_MESSAGE, "children", allow_duplicate=True),
+                   Output(ids.PL_JOB_TEXT, "children", allow_duplicate=True),
+                   Output(ids.PL_PROGRESS, "value", allow_duplicate=True),
                    Input(ids.PL_SOLVE, "n_clicks"), *states, State(ids.PL_NAME, "value"), State(ids.PL_STRINGS, "data"),
                    prevent_initial_call=True)
     def solve(_n, *args):
@@ -62,8 +64,8 @@ def register(ids) -> None:
         try:
             job = pl.start_solve(_form(names, values), name)
         except OneGridError as exc:
-            return no_update, True, _error(t, exc)
-        return {"id": job, "state": "running"}, False, ""
+            return no_update, True, _error(t, exc), "", 0
+        return {"id": job, "state": "running"}, False, "", t["pl_job_running"].format(stage="…", pct=0), 0
 
     @dash.callback(Output(ids.PL_PROGRESS, "value"), Output(ids.PL_JOB_TEXT, "children"),
                    Output(ids.PL_POLL, "disabled", allow_duplicate=True),

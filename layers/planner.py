@@ -14,11 +14,13 @@ from geodata import maps
 from geodata.db import connect, pooled
 from geodata.errors import InvalidInput
 from geodata.planning.candidates import fetch_candidate_sets, write_candidate_set
+from geodata.planning.coverage import public_scenario
 from geodata.planning.demand import Analysis, DemandGroup, fetch_facilities, fetch_planning_kinds, fetch_tags
 from geodata.planning.optimise import Optimisation
 from geodata.planning.report import export_scenario
 from geodata.planning.scenarios import fetch_job, fetch_scenario, fetch_scenarios, start_job
 from geodata.planning.service import run_coverage, save_coverage, solve_scenario
+from geodata.settings import get_settings
 from layers.display import collection_to_display, lonlat_to_display
 
 FIGURE_KEYS = ("coverage_pct", "people", "unserved", "mean_m", "p90_m")
@@ -130,7 +132,7 @@ def build_compare(ids: list[int]) -> tuple[list[dict], dict]:
     rows, feats = [], []
     with pooled() as conn:
         for sid in ids or []:
-            row = fetch_scenario(conn, int(sid))
+            row = public_scenario(fetch_scenario(conn, int(sid)), get_settings().min_cell)
             rows.append(row)
             feats += [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [s["lon"], s["lat"]]},
                        "properties": {"scenario": row["name"], "label": s["label"], "seq": s["seq"]}}

@@ -15,6 +15,10 @@ def _n(value, unit: str = "") -> str:
     return f"{value:,}{unit}"
 
 
+def _pct(value) -> str:
+    return "—" if value is None else f"{value:.1f}%"
+
+
 def mode_view(mode: str, detour, t: dict) -> str:
     return t["pl_mode_network"] if mode == "network" else t["pl_mode_straight"].format(detour=detour)
 
@@ -26,7 +30,7 @@ def level_view(defaults: dict | None, t: dict) -> str:
 
 
 def figures_view(fig: dict, t: dict) -> list:
-    cards = [("pl_coverage", f"{fig['coverage_pct']:.1f}%"), ("pl_unserved", _n(fig["unserved"])),
+    cards = [("pl_coverage", "—" if fig["coverage_pct"] is None else f"{fig['coverage_pct']:.1f}%"), ("pl_unserved", _n(fig["unserved"])),
              ("pl_people", _n(fig["people"])), ("pl_mean", _n(fig["mean_m"], " m")), ("pl_p90", _n(fig["p90_m"], " m")),
              ("pl_facilities", _n(fig.get("facilities")))]
     out = [html.Div([html.Div(value, className="og-stat-value"), html.Div(t[key], className="og-stat-label")],
@@ -36,10 +40,15 @@ def figures_view(fig: dict, t: dict) -> list:
     return out
 
 
+def _part(row: dict, key: str) -> str:
+    """A served/unserved part: hidden ("—") when the split is suppressed, not "<k"."""
+    return _n(row[key]) if row[key] is not None or row["people"] is None else "—"
+
+
 def areas_view(rows: list[dict], t: dict) -> html.Table:
     head = html.Tr([html.Th(t["pl_table_area"]), html.Th(t["pl_people"]), html.Th(t["pl_unserved"]),
                     html.Th(t["pl_coverage"]), html.Th(t["pl_mean"])])
-    body = [html.Tr([html.Td(r["name"]), html.Td(_n(r["people"])), html.Td(_n(r["unserved"])),
+    body = [html.Tr([html.Td(r["name"]), html.Td(_n(r["people"])), html.Td(_part(r, "unserved")),
                      html.Td("—" if r["coverage_pct"] is None else f"{r['coverage_pct']:.1f}%"),
                      html.Td("—" if r["mean_m"] is None else f"{r['mean_m']:,} m")]) for r in rows]
     return html.Table([html.Thead(head), html.Tbody(body)], className="pl-table")
@@ -53,8 +62,8 @@ def compare_view(rows: list[dict], t: dict) -> html.Table | str:
     lines = [
         (t["pl_model"], [t["pl_model_coverage"] if r["model"] == "coverage" else t[f"pl_{r['model']}"] for r in rows]),
         (t["pl_sites"], [str(r["figures"].get("sites", 0)) for r in rows]),
-        (f"{t['pl_coverage']} {t['pl_before']}", [f"{r['figures']['before']['coverage_pct']:.1f}%" for r in rows]),
-        (f"{t['pl_coverage']} {t['pl_after']}", [f"{r['figures']['after']['coverage_pct']:.1f}%" for r in rows]),
+        (f"{t['pl_coverage']} {t['pl_before']}", [_pct(r["figures"]["before"]["coverage_pct"]) for r in rows]),
+        (f"{t['pl_coverage']} {t['pl_after']}", [_pct(r["figures"]["after"]["coverage_pct"]) for r in rows]),
         (t["pl_unserved"], [cell(r, "after", "unserved") for r in rows]),
         (t["pl_mean"], [cell(r, "after", "mean_m", " m") for r in rows]),
         (t["pl_p90"], [cell(r, "after", "p90_m", " m") for r in rows]),

@@ -170,3 +170,33 @@ def test_weighted_percentile():
     values = np.array([100.0, 200.0, 300.0])
     assert cov.weighted_percentile(values, np.array([1, 1, 8]), 0.9) == 300
     assert cov.weighted_percentile(values, np.array([9, 0, 1]), 0.9) == 100
+
+
+def test_small_counts_and_their_complements_never_show():
+    fig = {"people": 40, "served": 37, "unserved": 3, "coverage_pct": 92.5, "unreachable": 2, "mean_m": 1.0}
+    shown = cov.public_figures(fig, 10)
+    assert shown["people"] == 40
+    assert shown["served"] is None and shown["unserved"] is None and shown["coverage_pct"] is None, \
+        "40 people and 92.5 % would give back the 3 unserved"
+    assert shown["unreachable"] is None
+    assert cov.public_figures({**fig, "served": 20, "unserved": 20, "coverage_pct": 50.0}, 10)["served"] == 20
+    row = {"figures": {"before": fig, "after": fig, "sites": 1}, "sites": [{"served": 4.0}, {"served": 12.0}]}
+    public = cov.public_scenario(row, 10)
+    assert [s["served"] for s in public["sites"]] == [None, 12.0]
+    assert public["figures"]["after"]["unserved"] is None
+
+
+def test_cells_hide_the_exact_share_when_the_split_is_hidden(empty_db):
+    with empty_db.connect() as conn:
+        ids = load_hand_made(conn)
+        frame = address_frame(conn, ids)
+        frame.n[:] = [37, 0, 3, 0]  # 37 served (430 m) and 3 unserved (780 m) …
+        assert frame.h3[8][0] == frame.h3[8][2], "… in one res-8 cell"
+        result = cov.compute_coverage(Distances(conn), facility_sites(), frame, 500)
+        cells = cov.cell_counts(result, 8, 10)
+        assert [c["people"] for c in cells] == [40] and cells[0]["coarse"] and cells[0]["share"] == 0.75
+        for cell in cells:
+            if cell["coarse"]:
+                assert cell["served"] is None and cell["share"] in (0.0, 0.25, 0.5, 0.75)
+            else:
+                assert cell["served"] in (0, cell["people"]) or cell["served"] >= 10

@@ -10,12 +10,14 @@ from tqdm import tqdm
 from geodata.db import connect
 from geodata.errors import InvalidInput
 from geodata.planning.candidates import write_candidate_set
+from geodata.planning.coverage import public_scenario
 from geodata.planning.demand import Analysis, DemandGroup, default_analysis
 from geodata.planning.network import build_walk_network
 from geodata.planning.optimise import MODELS, Optimisation
 from geodata.planning.report import FORMATS, export_scenario
 from geodata.planning.scenarios import delete_scenario, fetch_scenarios
 from geodata.planning.service import run_coverage, save_coverage, solve_scenario
+from geodata.settings import get_settings
 
 
 def _analysis_args(p: argparse.ArgumentParser) -> None:
@@ -81,11 +83,17 @@ def cmd_network(args) -> int:
     return 0
 
 
+def _n(value) -> str:
+    """A count as shown: suppressed (None) counts are "<k"."""
+    return f"<{get_settings().min_cell}" if value is None else f"{value:,}"
+
+
 def _print_figures(fig: dict) -> None:
     mode = "walking network" if fig["distance_mode"] == "network" else "straight line × detour"
-    print(f"coverage: {fig['coverage_pct']} % of {fig['people']:,} people within {fig['radius_m']:.0f} m ({mode}); "
-          f"unserved {fig['unserved']:,}; mean {fig['mean_m']} m, P90 {fig['p90_m']} m; "
-          f"unreachable {fig['unreachable']:,}")
+    pct = "—" if fig["coverage_pct"] is None else f"{fig['coverage_pct']} %"
+    print(f"coverage: {pct} of {_n(fig['people'])} people within {fig['radius_m']:.0f} m ({mode}); "
+          f"unserved {_n(fig['unserved'])}; mean {fig['mean_m']} m, P90 {fig['p90_m']} m; "
+          f"unreachable {_n(fig['unreachable'])}")
 
 
 def cmd_coverage(args) -> int:
@@ -124,7 +132,7 @@ def cmd_solve(args) -> int:
                 bar.update(max(0, int(progress * 100) - bar.n))
             sid = solve_scenario(conn, opt, args.name, report)
         conn.commit()
-        row = next(s for s in fetch_scenarios(conn) if s["id"] == sid)
+        row = public_scenario(next(s for s in fetch_scenarios(conn) if s["id"] == sid), get_settings().min_cell)
     _print_figures(row["figures"]["after"])
     solver = row["solver"]
     gap = "—" if solver["gap"] is None else f"{100 * solver['gap']:.2f} %"
@@ -145,7 +153,7 @@ def cmd_scenarios(args) -> int:
     with connect() as conn:
         rows = fetch_scenarios(conn)
     for r in rows:
-        after = r["figures"]["after"]
+        after = public_scenario(r, get_settings().min_cell)["figures"]["after"]
         print(f"{r['id']:>4}  {r['name']:<24} {r['kind']:<18} {r['model']:<8} sites {r['figures']['sites']:>4}  "
               f"coverage {after['coverage_pct']} %  mean {after['mean_m']} m  ({r['distance_mode']})")
     return 0

@@ -68,7 +68,7 @@ def _optimise_form(t: dict, choices: dict) -> list:
         html.Div(t["pl_optimise"], className="og-panel-title"),
         _field(t["pl_model"], dcc.RadioItems(id=ids.PL_MODEL, value="mclp", className="og-radio",
                                              options=[{"label": t[f"pl_{m}"], "value": m} for m in ("mclp", "pmedian", "lscp")])),
-        _field(t["pl_k"], _num(ids.PL_K, 5, min=1, max=500, step=1)),
+        _field(t["pl_k"], _num(ids.PL_K, 5, min=1, step=1)),
         _field(t["pl_candidates"], dcc.RadioItems(id=ids.PL_SOURCE, value="h3", className="og-radio",
                                                   options=[{"label": t[f"pl_cand_{s}"], "value": s}
                                                            for s in ("h3", "upload", "address")])),

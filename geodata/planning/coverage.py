@@ -81,6 +81,35 @@ def summarize(cov: Coverage) -> dict:
             "radius_m": cov.radius_m, "distance_mode": cov.mode}
 
 
+def public_figures(fig: dict, k: int) -> dict:
+    """District figures as they may be shown: people counts below ``k`` hidden, and the
+    served/unserved split (with the coverage %) hidden when either part is small."""
+    out = dict(fig)
+    people, served = fig.get("people"), fig.get("served")
+    if people is None or served is None:
+        return out
+    split = _split_ok(people, served, k)
+    out["people"] = _shown(people, k)
+    if not split:
+        out["served"] = out["unserved"] = out["coverage_pct"] = None
+    unreachable = fig.get("unreachable") or 0
+    out["unreachable"] = unreachable if unreachable == 0 or unreachable >= k else None
+    return out
+
+
+def public_scenario(row: dict, k: int) -> dict:
+    """A stored scenario with its figures and per-site served counts made showable."""
+    out = dict(row)
+    figures = dict(row["figures"])
+    for side in ("before", "after"):
+        if side in figures:
+            figures[side] = public_figures(figures[side], k)
+    out["figures"] = figures
+    if "sites" in row:
+        out["sites"] = [{**s, "served": s["served"] if s["served"] >= k else None} for s in row["sites"]]
+    return out
+
+
 def _shown(value: int, k: int) -> int | None:
     return int(value) if value >= k else None
 
@@ -91,12 +120,20 @@ def _split_ok(people: int, served: int, k: int) -> bool:
     return people >= k and (served == 0 or served >= k) and (unserved == 0 or unserved >= k)
 
 
+def _share(people: int, served: int, exact: bool) -> float:
+    """Served share; when counts are hidden only its quarter (0, .25, .5, .75) so that the
+    share times a shown total cannot give back a small count."""
+    share = served / people
+    return round(share, 3) if exact else min(0.75, float(np.floor(share * 4) / 4))
+
+
 def cell_counts(cov: Coverage, res: int, k: int) -> list[dict]:
     """Served/unserved people per H3 cell (resolution 8..10), suppressed below ``k``.
 
-    Each dict: ``cell`` (int), ``share`` (served ÷ people, 0..1), ``people``, ``served``,
-    ``unserved`` — counts ``None`` when suppressed; the split is hidden when either part is
-    below ``k`` (else the hidden one is total minus the shown one).
+    Each dict: ``cell`` (int), ``share`` (served ÷ people, 0..1; only its quarter when
+    ``coarse``), ``people``, ``served``, ``unserved`` — counts ``None`` when suppressed; the
+    split is hidden when either part is below ``k`` (else the hidden one is total minus the
+    shown one), and so is the exact share (share × total would give it back).
     """
     if res not in cov.addresses.h3:
         raise InvalidInput(f"H3 resolution must be 8, 9 or 10, got {res!r}")
@@ -109,7 +146,7 @@ def cell_counts(cov: Coverage, res: int, k: int) -> list[dict]:
     out = []
     for cell, p, s in zip(keys.tolist(), people.tolist(), served.tolist(), strict=True):
         split = _split_ok(p, s, k)
-        out.append({"cell": cell, "share": round(s / p, 3), "people": _shown(p, k), "k": k,
+        out.append({"cell": cell, "share": _share(p, s, split), "coarse": not split, "people": _shown(p, k), "k": k,
                     "served": s if split else None, "unserved": p - s if split else None})
     return out
 
@@ -133,7 +170,7 @@ def area_table(cov: Coverage, level: str, k: int, names: dict[str, str]) -> list
         split = _split_ok(p, s, k)
         rows.append({"code": code, "name": names.get(code, code or "—"), "people": _shown(p, k),
                      "served": s if split else None, "unserved": p - s if split else None,
-                     "coverage_pct": round(100.0 * s / p, 1) if p >= k else None,
+                     "coverage_pct": round(100.0 * s / p, 1) if split else None,
                      "mean_m": round(mean) if mean is not None and p >= k else None,
                      "_rank": p - s})
     rows.sort(key=lambda r: -r.pop("_rank"))
@@ -146,19 +183,19 @@ def catchments(cov: Coverage, facilities: Sites) -> list[dict]:
     Built from all addresses (not from residents), so an outline reveals nobody. Returns
     GeoJSON features (EPSG:4326) with ``id``, ``label`` and ``addresses``.
     """
-    feats = []
-    served = cov.served
-    for i in range(len(facilities)):
-        mine = served & (cov.site == i)
-        pts = shapely.multipoints(np.column_stack([cov.addresses.lon[mine], cov.addresses.lat[mine]])) \
-            if mine.any() else None
-        centre = shapely.Point(facilities.points.lon[i], facilities.points.lat[i])
-        geom = centre if pts is None else shapely.union(pts, centre)
-        hull = shapely.concave_hull(geom, ratio=HULL_RATIO).buffer(HULL_MARGIN_DEG, quad_segs=4)
-        feats.append({"type": "Feature", "geometry": shapely.geometry.mapping(hull),
-                      "properties": {"id": facilities.ids[i], "label": facilities.labels[i],
-                                     "addresses": int(mine.sum())}})
-    return feats
+    n_sites = len(facilities)
+    mine = cov.served & (cov.site >= 0)
+    # Each facility's own point plus the addresses it serves, one multipoint per facility.
+    lon = np.concatenate([facilities.points.lon, cov.addresses.lon[mine]])
+    lat = np.concatenate([facilities.points.lat, cov.addresses.lat[mine]])
+    owner = np.concatenate([np.arange(n_sites), cov.site[mine]])
+    order = np.argsort(owner, kind="stable")
+    groups = shapely.multipoints(np.column_stack([lon[order], lat[order]]), indices=owner[order])
+    hulls = shapely.buffer(shapely.concave_hull(groups, ratio=HULL_RATIO), HULL_MARGIN_DEG, quad_segs=4)
+    counts = np.bincount(cov.site[mine], minlength=n_sites)
+    return [{"type": "Feature", "geometry": shapely.geometry.mapping(hulls[i]),
+             "properties": {"id": facilities.ids[i], "label": facilities.labels[i], "addresses": int(counts[i])}}
+            for i in range(n_sites)]
 
 
 def cell_features(cells: list[dict], res: int) -> list[dict]:

@@ -32,8 +32,9 @@ FACILITIES = """
 SELECT id, name, capacity, ST_X(geom), ST_Y(geom) FROM facility WHERE kind = %(kind)s ORDER BY id
 """
 ADDRESSES = """
-SELECT id, ST_X(geom), ST_Y(geom), coalesce(street_code, ''), coalesce(community_code, ''), h3_r8, h3_r9, h3_r10
-  FROM address ORDER BY id
+SELECT a.id, ST_X(a.geom), ST_Y(a.geom), coalesce(a.street_code, ''), coalesce(a.community_code, ''),
+       a.h3_r8, a.h3_r9, a.h3_r10, coalesce(w.edge_id, -1), coalesce(w.fraction, 0), coalesce(w.access_m, 0)
+  FROM address a LEFT JOIN walk_access w ON w.address_id = a.id ORDER BY a.id
 """
 
 
@@ -122,21 +123,30 @@ class AddressFrame:
     community: np.ndarray
     h3: dict[int, np.ndarray]
     n: np.ndarray
+    access: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     @property
     def points(self) -> Points:
-        return Points(self.lon, self.lat, self.ids)
+        return Points(self.lon, self.lat, self.ids, self.access)
 
 
 def fetch_addresses(conn: psycopg.Connection, demand: dict[int, int]) -> AddressFrame:
     """All addresses with ``n`` = demand per address (``demand``: address id → people)."""
     rows = conn.execute(ADDRESSES).fetchall()
-    cols = list(zip(*rows, strict=True)) if rows else [[]] * 8
+    cols = list(zip(*rows, strict=True)) if rows else [[]] * 11
     ids = np.asarray(cols[0], dtype=np.int64)
-    n = np.asarray([demand.get(int(i), 0) for i in ids], dtype=np.int64) if len(ids) else np.zeros(0, np.int64)
+    n = np.zeros(len(ids), dtype=np.int64)
+    if demand and len(ids):
+        keys = np.fromiter(demand.keys(), np.int64, len(demand))
+        pos = np.searchsorted(ids, keys)
+        ok = (pos < len(ids)) & (ids[np.minimum(pos, len(ids) - 1)] == keys)
+        n[pos[ok]] = np.fromiter(demand.values(), np.int64, len(demand))[ok]
+    edge = np.asarray(cols[8], np.int64)
+    # Joined to the walking graph when it was built (-1: not joined, e.g. no network yet).
+    access = (edge, np.asarray(cols[9], float), np.asarray(cols[10], float)) if len(edge) and (edge >= 0).all() else None
     return AddressFrame(ids, np.asarray(cols[1], float), np.asarray(cols[2], float), np.asarray(cols[3], object),
                         np.asarray(cols[4], object), {8: np.asarray(cols[5], np.int64), 9: np.asarray(cols[6], np.int64),
-                                                      10: np.asarray(cols[7], np.int64)}, n)
+                                                      10: np.asarray(cols[7], np.int64)}, n, access)
 
 
 TAGS = """

@@ -36,6 +36,8 @@ class Points:
     lon: np.ndarray
     lat: np.ndarray
     address_ids: np.ndarray | None = None
+    #: (edge id, fraction, access metres) when already known (addresses read with walk_access)
+    access: tuple | None = None
 
     def __len__(self) -> int:
         return len(self.lon)
@@ -110,6 +112,8 @@ class Distances:
 
     def _demand_access(self, demand: Points) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(edge, fraction, access) of demand points; addresses were joined when the graph was built."""
+        if demand.access is not None:
+            return demand.access
         if demand.address_ids is None:
             return snap(self._index, demand.lon, demand.lat)
         rows = self.conn.execute(q.ACCESS_OF_ADDRESSES, {"ids": demand.address_ids.tolist()}).fetchall()

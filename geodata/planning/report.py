@@ -17,7 +17,9 @@ import psycopg
 import shapely
 
 from geodata.errors import ConfigError, InvalidInput
+from geodata.planning.coverage import public_scenario
 from geodata.planning.scenarios import fetch_scenario
+from geodata.settings import get_settings
 
 FONT_PATH = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
 DISTRICT = "SELECT ST_AsBinary(ST_Simplify(geom, 0.0005)), name FROM admin_area WHERE level = 'district' LIMIT 1"
@@ -31,7 +33,7 @@ def export_scenario(conn: psycopg.Connection, scenario_id: int, fmt: str) -> byt
     """Scenario ``scenario_id`` as ``geojson``, ``csv`` or ``pdf`` bytes."""
     if fmt not in FORMATS:
         raise InvalidInput(f"export format must be one of {', '.join(FORMATS)}, got {fmt!r}")
-    row = fetch_scenario(conn, scenario_id)
+    row = public_scenario(fetch_scenario(conn, scenario_id), get_settings().min_cell)
     if fmt == "geojson":
         return scenario_geojson(row).encode()
     if fmt == "csv":

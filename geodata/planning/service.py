@@ -32,7 +32,7 @@ def run_coverage(conn: psycopg.Connection, analysis: Analysis, *, res: int = 9, 
     addresses = fetch_addresses(conn, fetch_demand(conn, analysis.group))
     result = cov.compute_coverage(dist, facilities, addresses, analysis.radius_m)
     names = dict(conn.execute(AREA_NAMES).fetchall())
-    return {"figures": {**cov.summarize(result), "facilities": len(facilities)},
+    return {"figures": {**cov.public_figures(cov.summarize(result), k), "facilities": len(facilities)},
             "cells": cov.cell_features(cov.cell_counts(result, res, k), res),
             "areas": cov.area_table(result, level, k, names),
             "catchments": cov.catchments(result, facilities),
@@ -41,11 +41,13 @@ def run_coverage(conn: psycopg.Connection, analysis: Analysis, *, res: int = 9, 
 
 def save_coverage(conn: psycopg.Connection, analysis: Analysis, name: str) -> int:
     """Save today's coverage (existing facilities only) as a scenario to compare against."""
-    result = run_coverage(conn, analysis)
-    figures = {"before": result["figures"], "after": result["figures"], "sites": 0,
-               "existing": result["figures"]["facilities"]}
+    dist = Distances(conn, detour=analysis.detour, use_network=analysis.use_network)
+    facilities = fetch_facilities(conn, analysis.kind)
+    addresses = fetch_addresses(conn, fetch_demand(conn, analysis.group))
+    summary = cov.summarize(cov.compute_coverage(dist, facilities, addresses, analysis.radius_m))
+    figures = {"before": summary, "after": summary, "sites": 0, "existing": len(facilities)}
     return write_scenario(conn, name, kind=analysis.kind, model="coverage", params=analysis.as_dict(),
-                          result={"distance_mode": result["distance_mode"], "figures": figures, "sites": []})
+                          result={"distance_mode": dist.mode, "figures": figures, "sites": []})
 
 
 def solve_scenario(conn: psycopg.Connection, opt: Optimisation, name: str, report=lambda *_: None) -> int:
