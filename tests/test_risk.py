@@ -130,10 +130,17 @@ def test_vulnerability_uses_only_published_key_population_counts(demo_db, place)
                      "(8, 'disabled', %(c)s, 12), (8, 'minor', %(c)s, NULL), (8, '*', %(c)s, 900), "
                      "(8, 'floating', %(c)s, 300), (7, 'elderly_alone', %(p)s, 55)",
                      {"c": cell, "p": h3.api.basic_int.cell_to_parent(cell, 7)})
+        publish = ("INSERT INTO population_publication (built_at, min_cell, residents, suppressed, rounds) "
+                   "VALUES (clock_timestamp(), 10, 1000, 1, 1) ON CONFLICT (one) DO UPDATE SET built_at = clock_timestamp()")
+        conn.execute(publish)
         assert gr.rebuild_risk_surface(conn) == {"cases": 0, "vulnerable_cells": 1}
         r = gr.fetch_risk_surface(conn, "7d", at=place["now"])[cell]
         assert r.people == 52 and r.vulnerability == pytest.approx(0.02 * 52)
         assert r.factors() == [("vulnerability", pytest.approx(1.04))]
         conn.execute("UPDATE population_cell SET n = NULL WHERE tag = 'elderly_alone'")
+        # Not yet published: the snapshot stays; once published, it follows.
+        assert gr.rebuild_risk_surface(conn)["vulnerable_cells"] == -1
+        assert gr.fetch_risk_surface(conn, "7d", at=place["now"])[cell].people == 52
+        conn.execute(publish)
         gr.rebuild_risk_surface(conn)
         assert gr.fetch_risk_surface(conn, "7d", at=place["now"])[cell].people == 12

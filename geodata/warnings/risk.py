@@ -54,6 +54,13 @@ _KNOWN_CENTRES = "SELECT cell FROM risk_cell_centre WHERE cell = ANY(%s)"
 _CLEAR_VULN = "DELETE FROM risk_vulnerability"
 _INSERT_VULN = "INSERT INTO risk_vulnerability (cell, people) SELECT * FROM unnest(%s::bigint[], %s::int[])"
 _CLEAR_CASES = "TRUNCATE risk_case_cell"
+# The published counts change only when geodata.population.publish rebuilds them (it stamps
+# population_publication.built_at); the snapshot remembers which publication it copied.
+_PUBLISHED_AT = "SELECT coalesce((SELECT built_at::text FROM population_publication), 'never')"
+_SNAPSHOT_OF = "SELECT value FROM og_setting WHERE key = 'risk_vulnerability_of'"
+_SET_SNAPSHOT_OF = """
+INSERT INTO og_setting (key, value) VALUES ('risk_vulnerability_of', %s)
+ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value"""
 # The three terms as of %(at)s, for cells whose centre lies in the (expanded) box.
 _CASE_TERM = """
 SELECT r.cell, sum(exp(-ln(2) * extract(epoch FROM %(at)s - r.reported_at) / 3600.0 / %(half)s))
@@ -147,7 +154,8 @@ def refresh_vulnerability(conn: psycopg.Connection) -> int:
 
 def rebuild_risk_surface(conn: psycopg.Connection, *, full: bool = False) -> dict[str, int]:
     """Bring the surface's inputs up to date after new data (incremental unless ``full``):
-    ``{"cases": newly indexed, "vulnerable_cells": n}``. Never commits.
+    ``{"cases": newly indexed, "vulnerable_cells": n}`` (n = -1 when the published population
+    counts have not changed since the last snapshot, which is then kept). Never commits.
 
     One rebuild runs at a time (transaction-scoped advisory lock); when another transaction
     is rebuilding, this one skips (``{"cases": 0, "vulnerable_cells": -1}``) and reads what
@@ -156,7 +164,13 @@ def rebuild_risk_surface(conn: psycopg.Connection, *, full: bool = False) -> dic
         return {"cases": 0, "vulnerable_cells": -1}
     if full:
         conn.execute(_CLEAR_CASES)
-    return {"cases": refresh_case_cells(conn), "vulnerable_cells": refresh_vulnerability(conn)}
+    published = conn.execute(_PUBLISHED_AT).fetchone()[0]
+    snapshot = conn.execute(_SNAPSHOT_OF).fetchone()
+    vulnerable = -1
+    if full or snapshot is None or snapshot[0] != published:
+        vulnerable = refresh_vulnerability(conn)
+        conn.execute(_SET_SNAPSHOT_OF, (published,))
+    return {"cases": refresh_case_cells(conn), "vulnerable_cells": vulnerable}
 
 
 def _box(bbox: BBox | None, pad: float) -> dict:
