@@ -185,3 +185,11 @@ ED_MODE = "ed-mode"              # {"mode": "draw"} or {"mode": "reshape", "code
 ED_PROGRESS_BAR = "ed-progress-bar"
 ED_SUGGESTION = "ed-suggestion"  # the finished suggestion (a draft) until accepted
 ED_SAVE_MSG = "ed-save-msg"
+
+# Key-population density layer (issue 4)
+DENSITY_CELLS = "density-cells"
+DENSITY_TAG = "density-tag"
+DENSITY_METRIC = "density-metric"
+DENSITY_LEGEND = "density-legend"
+DENSITY_CONTROLS = "density-controls"
+DENSITY_GRID = "density-grid"

@@ -12,6 +12,7 @@ from callbacks import (
     case_report,
     case_stats,
     cases,
+    density,
     detail,
     editor,
     editor_history,
@@ -27,5 +28,5 @@ from callbacks import (
 def register(ids) -> None:
     """Register all dashboard callbacks against the component ids in ``ids``."""
     for module in (viewport, detail, search, theme, cases, case_drawer, case_report, case_stats, planner, warnings,
-                   editor, editor_history, risk):
+                   editor, editor_history, risk, density):
         module.register(ids)

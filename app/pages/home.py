@@ -13,7 +13,7 @@ import dash_leaflet as dl
 from dash import dcc, html
 from dash_extensions.javascript import Namespace
 
-from app import case_layout, ids, warn_layout
+from app import case_layout, density_layout, ids, warn_layout
 from app.i18n import normalize_lang, strings
 from geodata.errors import OneGridError
 from geodata.settings import get_settings
@@ -46,6 +46,7 @@ def _map(bounds, kind_styles: dict, lang: str) -> dl.Map:
         dl.Pane(_geojson(ids.GRIDS, style=ns("gridStyle"), hideout={}, onEachFeature=ns("gridLabel")),
                 name="og-grids", style={"zIndex": 400}),
         roads,
+        density_layout.map_layer(),
         dl.Pane(_geojson(ids.ADDRESS_CELLS, style=ns("cellStyle"), onEachFeature=ns("cellTooltip")),
                 name="og-cells", style={"zIndex": 420}),
         dl.Pane([
@@ -96,10 +97,10 @@ def _header(t: dict, lang: str, theme: str, district: str | None) -> html.Header
     ], className="og-header")
 
 
-def _layer_panel(t: dict, kinds: list[dict], checked: list[str]) -> html.Aside:
+def _layer_panel(t: dict, kinds: list[dict], checked: list[str], lang: str = "zh") -> html.Aside:
     layer_options = [{"label": t[f"layer_{k}"], "value": k}
-                     for k in ("cases", "sensors", "risk_heat", "risk_cells", "outlines", "grids", "addresses", "facilities",
-                               "roads")]
+                     for k in ("cases", "sensors", "risk_heat", "risk_cells", "density", "outlines", "grids", "addresses",
+                               "facilities", "roads")]
     kind_options = [{"label": html.Span([html.I(k["glyph"], className="og-glyph", style={"background": k["color"]}),
                                          k["name"], html.Small(f" {k['n']}", className="og-count")]),
                      "value": k["code"]} for k in kinds if k["n"]]
@@ -116,6 +117,7 @@ def _layer_panel(t: dict, kinds: list[dict], checked: list[str]) -> html.Aside:
         html.Div(t["legend"], className="og-panel-title"),
         html.Div(id=ids.LEGEND, className="og-legend"),
         html.Div(id=ids.RISK_LEGEND, className="og-legend og-risk-legend"),
+        density_layout.controls(t, lang),
     ], className="og-panel og-left")
 
 
@@ -169,7 +171,7 @@ def layout(lang: str | None = None, theme: str | None = None, **_query) -> html.
         *warn_layout.stores(),
         html.Main([
             html.Div([
-                _layer_panel(t, overview["kinds"], overview["default_kinds"]),
+                _layer_panel(t, overview["kinds"], overview["default_kinds"], lang),
                 _map(overview["bounds"], overview["kind_styles"], lang),
                 case_layout.report_toggle(t),
                 _detail_panel(t),

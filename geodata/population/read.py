@@ -107,3 +107,15 @@ def fetch_demand_by_address(conn: psycopg.Connection, min_age: int | None = None
               "tag": None if tag == ALL else tag}
     rows = conn.execute(Q.DEMAND, params).fetchall()
     return pd.DataFrame(rows, columns=["address_id", "n"]).astype({"address_id": "int64", "n": "int64"})
+
+
+def fetch_tags(conn: psycopg.Connection) -> list[dict]:
+    """Key-population tags in display order: ``code``, ``name_zh``, ``name_en``, ``colour``, ``sort``."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(Q.TAGS).fetchall()
+
+
+def fetch_grid_at(conn: psycopg.Connection, lon: float, lat: float) -> str | None:
+    """Code of the grid containing the point (lon, lat, EPSG:4326), or None."""
+    row = conn.execute(Q.GRID_AT, {"lon": float(lon), "lat": float(lat)}).fetchone()
+    return row[0] if row else None

@@ -113,3 +113,7 @@ INSERT INTO population_publication (one, built_at, min_cell, residents, suppress
 VALUES (true, now(), %(k)s, %(residents)s, %(suppressed)s, %(rounds)s)
 ON CONFLICT (one) DO UPDATE SET built_at = EXCLUDED.built_at, min_cell = EXCLUDED.min_cell,
     residents = EXCLUDED.residents, suppressed = EXCLUDED.suppressed, rounds = EXCLUDED.rounds"""
+GRID_AT = """
+SELECT code FROM grid
+ WHERE ST_Intersects(geom, ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326))
+ ORDER BY code LIMIT 1"""

@@ -1,0 +1,41 @@
+"""Strings of the key-population density layer and grid drill-down (zh default, en)."""
+
+STRINGS = {
+    "zh": {
+        "layer_density": "重点人群密度（H3）",
+        "density_title": "重点人群密度",
+        "density_all": "全部居民",
+        "density_metric_count": "人数",
+        "density_metric_per_km2": "每平方公里",
+        "legend_density": "人口密度",
+        "density_unit_people": "人",
+        "density_unit_km2": "人/平方公里",
+        "density_suppressed": "人数过少，不显示（隐私保护）",
+        "density_suppressed_short": "<不显示>",
+        "density_privacy_note": "少于阈值的格子不显示数字，且无法由其他数字推算（含上下级格子、人群与全部居民之差、网格表）。",
+        "density_grid_title": "网格重点人群",
+        "density_tag": "人群",
+        "density_people": "人数",
+        "density_click_hint": "点击地图上的网格，查看各类人群人数",
+        "density_no_grid": "此处不在任何网格内",
+    },
+    "en": {
+        "layer_density": "Key-population density (H3)",
+        "density_title": "Key-population density",
+        "density_all": "All residents",
+        "density_metric_count": "People",
+        "density_metric_per_km2": "Per km²",
+        "legend_density": "Population density",
+        "density_unit_people": "people",
+        "density_unit_km2": "people/km²",
+        "density_suppressed": "Too few people: not shown (privacy)",
+        "density_suppressed_short": "<hidden>",
+        "density_privacy_note": "Cells below the threshold show no number, and it cannot be derived from the "
+                                "others (parent vs children, group vs all residents, the grid table).",
+        "density_grid_title": "Key populations in grid",
+        "density_tag": "Group",
+        "density_people": "People",
+        "density_click_hint": "Click a grid on the map for its counts per group",
+        "density_no_grid": "No grid here",
+    },
+}

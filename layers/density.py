@@ -1,0 +1,138 @@
+"""Key-population density layer: published resident counts per H3 hexagon, and the grid drill-down.
+
+Everything here comes from the *published* figures (:mod:`geodata.population.publish`):
+a suppressed cell is drawn hatched with no number, and nothing about a single resident —
+no point, no id, no address — is ever put in a response, at any zoom. Density per km² is the
+published count over the hexagon's area (suppressed cells have none).
+
+Resolution follows the zoom: district view (≤ 11) → res 7, 12 → res 8, 13–14 → res 9,
+≥ 15 (grid view) → res 10. Colours are five classes with "nice" breaks over the published
+values in view (the legend lists them), so a map is read without a lookup.
+"""
+
+from __future__ import annotations
+
+import math
+
+import h3
+from dash import html
+
+from geodata.population import ALL, fetch_counts_by_cell, fetch_grid_table
+from geodata.population.read import fetch_grid_at, fetch_tags
+from layers.addresses import _hexagon
+from layers.display import collection_to_display
+from layers.view import View
+
+METRICS = ("count", "per_km2")
+CLASSES = 5
+
+
+def resolution_for_zoom(zoom: float) -> int:
+    """H3 resolution of the density layer at Leaflet ``zoom`` (7 district … 10 grid view)."""
+    z = math.floor(zoom)
+    return 7 if z <= 11 else 8 if z == 12 else 9 if z <= 14 else 10
+
+
+def nice_breaks(values: list[float], classes: int = CLASSES) -> list[float]:
+    """Upper bounds of ``classes`` classes (the last is the maximum), geometric and rounded to
+    1/2/5 × 10^k so the legend reads well; equal values collapse into fewer classes."""
+    if not values:
+        return []
+    top = max(values)
+    low = max(min(values), top / 10 ** 3, 1e-9)
+    if low >= top:
+        return [top]
+    out: list[float] = []
+    for i in range(1, classes):
+        raw = low * (top / low) ** (i / classes)
+        mag = 10 ** math.floor(math.log10(raw))
+        step = min((s * mag for s in (1, 2, 5, 10)), key=lambda s: abs(s - raw))
+        if not out or step > out[-1]:
+            out.append(step)
+    out = [b for b in out if low <= b < top]
+    return [*out, top]
+
+
+def _class(value: float, breaks: list[float]) -> int:
+    for i, upper in enumerate(breaks):
+        if value <= upper:
+            return i
+    return len(breaks) - 1
+
+
+def build_density(conn, view: View, tag: str | None, metric: str, t: dict, lang: str) -> dict:
+    """``{cells, legend}`` for the viewport: hexagons (display CRS) with ``cell`` (H3 string),
+    ``v`` (the count or per-km² value; None when suppressed) and ``c`` (class 0..4, -1 suppressed)."""
+    metric = metric if metric in METRICS else "count"
+    res = resolution_for_zoom(view.zoom)
+    frame = fetch_counts_by_cell(conn, res, tag, view.bbox)
+    column = "n" if metric == "count" else "per_km2"
+    shown = [float(v) for v in frame.loc[~frame["suppressed"], column]]
+    breaks = nice_breaks(shown)
+    digits = 5 if res < 10 else 6
+    features = []
+    for cell, value, hidden in zip(frame["cell"].tolist(), frame[column].tolist(), frame["suppressed"].tolist(),
+                                   strict=True):
+        v = None if hidden else (int(value) if metric == "count" else round(float(value), 1))
+        features.append({"type": "Feature",
+                         "geometry": {"type": "Polygon", "coordinates": [list(map(list, _hexagon(int(cell), digits)))]},
+                         "properties": {"cell": h3.int_to_str(int(cell)), "v": v,
+                                        "c": -1 if hidden else _class(float(value), breaks)}})
+    cells = collection_to_display({"type": "FeatureCollection", "features": features}, digits)
+    return {"cells": cells, "legend": density_legend(breaks, metric, res, _tag_name(conn, tag, t, lang), t),
+            "resolution": res}
+
+
+def _tag_name(conn, tag: str | None, t: dict, lang: str) -> str:
+    if tag in (None, "", ALL):
+        return t["density_all"]
+    names = {r["code"]: r["name_en" if lang == "en" else "name_zh"] for r in fetch_tags(conn)}
+    return names.get(tag, tag)
+
+
+def density_legend(breaks: list[float], metric: str, res: int, what: str, t: dict) -> html.Div:
+    """Five classes with their value ranges, the suppressed swatch and the threshold note."""
+    unit = t["density_unit_km2"] if metric == "per_km2" else t["density_unit_people"]
+    items, lower = [], 0.0
+    for i, upper in enumerate(breaks):
+        fmt = (lambda x: f"{x:,.0f}") if metric == "count" or upper >= 100 else (lambda x: f"{x:,.1f}")
+        items.append(html.Div([html.Span(className=f"og-swatch og-dens-c{i}"), f"{fmt(lower)} – {fmt(upper)}"],
+                              className="og-legend-item"))
+        lower = upper
+    items.append(html.Div([html.Span(className="og-swatch og-dens-suppressed"), t["density_suppressed"]],
+                          className="og-legend-item"))
+    title = f"{t['legend_density']} · {what} · {unit} · {t['resolution']} {res}"
+    return html.Div([html.Div(title, className="og-legend-title"), *items,
+                     html.Div(t["density_privacy_note"], className="og-hint og-dens-note")],
+                    className="og-legend-block og-dens-legend")
+
+
+def tag_options(conn, t: dict, lang: str) -> list[dict]:
+    """Dropdown choices: all residents, then each key-population tag (one at a time, no unions)."""
+    return [{"label": t["density_all"], "value": ALL}] + [
+        {"label": r["name_en" if lang == "en" else "name_zh"], "value": r["code"]} for r in fetch_tags(conn)]
+
+
+def build_grid_table(conn, grid_code: str, t: dict, lang: str) -> html.Div:
+    """The drill-down of one grid: published counts per tag (suppressed ones show a mark, no number)."""
+    rows = fetch_grid_table(conn, grid_code)
+    body = []
+    for r in rows:
+        name = t["density_all"] if r["code"] == ALL else r["name_en" if lang == "en" else "name_zh"]
+        value = t["density_suppressed_short"] if r["suppressed"] else f"{r['n']:,}"
+        body.append(html.Tr([html.Td([html.Span(className="og-dens-dot", style={"background": r["colour"]}), name]),
+                             html.Td(value, className="og-num" + (" og-dens-hidden" if r["suppressed"] else ""))]))
+    return html.Div([
+        html.Div(f"{t['density_grid_title']} · {grid_code}", className="og-panel-title og-block"),
+        html.Table([html.Thead(html.Tr([html.Th(t["density_tag"]), html.Th(t["density_people"])])),
+                    html.Tbody(body)], className="og-table og-dens-table"),
+        html.Div(t["density_privacy_note"], className="og-hint"),
+    ], className="og-dens-grid")
+
+
+def build_grid_table_at(conn, lon: float, lat: float, t: dict, lang: str):
+    """The drill-down table of the grid under a map click (lon/lat, EPSG:4326)."""
+    code = fetch_grid_at(conn, lon, lat)
+    if code is None:
+        return html.P(t["density_no_grid"], className="og-hint")
+    return build_grid_table(conn, code, t, lang)

@@ -1,0 +1,111 @@
+"""Density layer and grid drill-down: published figures only, no resident location or id in any
+response at any zoom, classes and legend, counts vs per-km² density."""
+
+from __future__ import annotations
+
+import json
+
+import h3
+import pytest
+from dash import no_update
+
+from app.i18n import strings
+from callbacks.density import load_density, show_grid
+from geodata.db import pooled
+from geodata.errors import InvalidInput
+from geodata.population import fetch_counts_by_cell, fetch_grid_table
+from layers.density import nice_breaks, resolution_for_zoom
+
+T = strings("zh")
+
+
+def _bounds(conn, zoom):
+    """Leaflet bounds around the most populous address, smaller at higher zoom."""
+    lon, lat = conn.execute("""SELECT ST_X(a.geom), ST_Y(a.geom) FROM address a
+                                WHERE a.id = (SELECT address_id FROM resident GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1)"""
+                            ).fetchone()
+    half = 0.2 / 2 ** (zoom - 10)
+    return [[lat - half, lon - half * 1.5], [lat + half, lon + half * 1.5]]
+
+
+def test_zoom_to_resolution_and_breaks():
+    assert [resolution_for_zoom(z) for z in (9, 11, 12, 13, 14, 15, 18)] == [7, 7, 8, 9, 9, 10, 10]
+    b = nice_breaks([10, 12, 40, 300, 900])
+    assert b == sorted(b) and b[-1] == 900 and len(b) <= 5
+    assert nice_breaks([]) == [] and nice_breaks([15, 15]) == [15]
+
+
+@pytest.mark.parametrize("zoom", [10, 12, 13, 15, 17])
+def test_layer_sends_published_figures_only(demo_db, zoom):
+    with pooled() as conn:
+        bounds = _bounds(conn, zoom)
+        points = conn.execute("""SELECT DISTINCT round(ST_X(a.geom)::numeric, 5), round(ST_Y(a.geom)::numeric, 5)
+                                   FROM address a JOIN resident r ON r.address_id = a.id""").fetchall()
+        ids = {r[0] for r in conn.execute("SELECT id FROM resident ORDER BY random() LIMIT 200")}
+    for tag in ("*", "elderly_alone", "drug_rehab"):
+        cells, legend, cls, toast = load_density(bounds, ["density"], tag, "count", zoom, T, "zh")
+        feats = cells["features"]
+        assert (feats or tag != "*") and "og-hidden" not in cls
+        res = resolution_for_zoom(zoom)
+        with pooled() as conn:
+            published = {int(c): n for c, n in conn.execute(
+                "SELECT cell, n FROM population_cell WHERE res = %s AND tag = %s", (res, tag))}
+        for f in feats:
+            assert set(f["properties"]) == {"cell", "v", "c"}
+            assert f["geometry"]["type"] == "Polygon"
+            cell = h3.str_to_int(f["properties"]["cell"])
+            assert h3.api.basic_int.get_resolution(cell) == res
+            assert published[cell] == f["properties"]["v"]  # None when suppressed
+            assert (f["properties"]["c"] == -1) == (f["properties"]["v"] is None)
+        text = json.dumps(cells)
+        # no resident's address point, at 5 decimals, appears anywhere in the response
+        assert not any(f"{x}, {y}" in text or f"[{x},{y}]" in text for x, y in points[:2000])
+        assert "resident" not in text and "address" not in text
+        assert not any(f'"id": {i}' in text for i in ids)
+        assert T["density_suppressed"] in str(legend)
+
+
+def test_per_km2_is_derived_from_published_counts(demo_db):
+    with pooled() as conn:
+        counts = fetch_counts_by_cell(conn, 9)
+    shown = counts[~counts["suppressed"]]
+    assert (abs(shown["per_km2"] - shown["n"] / shown["area_km2"]) < 1e-6).all()
+    assert counts.loc[counts["suppressed"], "per_km2"].isna().all()
+    with pooled() as conn:
+        bounds = _bounds(conn, 13)
+    cells, *_ = load_density(bounds, ["density"], "*", "per_km2", 13, T, "zh")
+    values = [f["properties"]["v"] for f in cells["features"] if f["properties"]["v"] is not None]
+    assert values and all(isinstance(v, float) for v in values)
+
+
+def test_layer_off_sends_nothing_and_bad_tag_is_refused(demo_db):
+    with pooled() as conn:
+        bounds = _bounds(conn, 12)
+    cells, legend, cls, _ = load_density(bounds, ["grids"], "*", "count", 12, T, "zh")
+    assert cells["features"] == [] and "og-hidden" in cls
+    *_, toast = load_density(bounds, ["density"], "no_such_tag", "count", 12, T, "zh")
+    assert "no_such_tag" in str(toast)
+    with pooled() as conn, pytest.raises(InvalidInput):
+        fetch_counts_by_cell(conn, 11)
+
+
+def test_grid_drill_down_uses_the_same_suppression(demo_db):
+    with pooled() as conn:
+        code = conn.execute("SELECT grid_code FROM population_grid WHERE tag = 'drug_rehab' LIMIT 1").fetchone()[0]
+        rows = fetch_grid_table(conn, code)
+        stored = dict(conn.execute("SELECT tag, n FROM population_grid WHERE grid_code = %s", (code,)).fetchall())
+    assert rows[0]["code"] == "*"
+    for r in rows:
+        if r["code"] in stored:
+            assert r["n"] == stored[r["code"]] and r["suppressed"] == (stored[r["code"]] is None)
+        else:
+            assert r["n"] == 0 and not r["suppressed"]
+    assert any(r["suppressed"] for r in rows)
+    with pooled() as conn:
+        lon, lat = conn.execute("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM grid "
+                                "WHERE code = %s) x", (code,)).fetchone()
+    click = {"latlng": {"lat": lat, "lng": lon}}
+    text = str(show_grid(click, ["density"], T, "zh"))
+    assert code in text and T["density_suppressed_short"] in text and "残疾人" in text
+    assert show_grid(click, ["grids"], T, "zh") is no_update
+    assert T["density_no_grid"] in str(show_grid({"latlng": {"lat": 0.5, "lng": 100.0}}, ["density"], T, "zh"))
