@@ -19,7 +19,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Import a file into one layer, all or nothing: any bad line or feature rejects the "
                     "whole file and leaves the database unchanged.")
     imp.add_argument("layer", choices=list(IMPORT_LAYERS), help="which layer the file holds (cases: historical "
-                     "cases, CSV with lon/lat or GeoJSON points)")
+                     "cases, CSV with lon/lat or GeoJSON points; residents: CSV with address_code, "
+                     "birth_year, sex, tags, household_code, ref)")
     imp.add_argument("path", help="the file (.geojson .json .gpkg .shp .zip .fgb .csv)")
     imp.add_argument("--crs", help="CRS of the coordinates when the file does not declare one, e.g. EPSG:3857 "
                                    "(must agree with the file's CRS when it declares one)")

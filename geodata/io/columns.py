@@ -29,7 +29,7 @@ LAYER_TABLES = {
 }
 #: Layers ``onegrid import`` takes: the map layers plus historical cases (not exported here:
 #: cases carry reporter data and have their own readers).
-IMPORT_LAYERS = {**LAYER_TABLES, "cases": "cases"}
+IMPORT_LAYERS = {**LAYER_TABLES, "cases": "cases", "residents": "resident"}
 
 #: Canonical attribute columns per table (what the writers read).
 TABLE_COLUMNS = {
@@ -38,6 +38,7 @@ TABLE_COLUMNS = {
     "address": ("code", "full_text", "road", "number", "building", "unit"),
     "facility": ("code", "kind", "name", "capacity", "address_id"),
     "road": ("name", "kind"),
+    "resident": ("address_code", "birth_year", "sex", "tags", "household_code", "ref"),
     "cases": ("code", "category_code", "channel", "state", "description", "address_text", "source_ref",
               "department_code", "satisfaction", "reported_at", "registered_at", "dispatched_at", "started_at",
               "deadline_at", "fed_back_at", "closed_at", "evaluated_at"),
@@ -51,6 +52,7 @@ REQUIRED = {
     "facility": ("kind", "name"),
     "road": (),
     "cases": ("category_code", "channel", "reported_at"),
+    "resident": ("address_code", "birth_year"),
 }
 
 #: Coordinate columns a CSV may carry; ``--map`` may target these too.
@@ -93,6 +95,14 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
     "road": {
         "name": (*_NAME, "roadname", "道路名称", "路名"),
         "kind": ("type", "class", "fclass", "highway", "等级", "道路等级", "类型", "道路类型"),
+    },
+    "resident": {
+        "address_code": ("address", "addresscode", "addrcode", "地址编码", "地址代码", "标准地址编码", "住址编码"),
+        "birth_year": ("birthyear", "born", "yearofbirth", "出生年份", "出生年", "出生年度"),
+        "sex": ("gender", "性别"),
+        "tags": ("tag", "groups", "category", "标签", "人群类别", "重点人群", "人员类别", "人群标签"),
+        "household_code": ("household", "hhcode", "户编号", "户号", "家庭编号"),
+        "ref": ("reference", "externalid", "personid", "人员编号", "外部编号", "证件号码", "身份证号"),
     },
     "cases": {
         "code": ("casecode", "caseno", "案卷编号", "案件编号", "编号"),

@@ -36,7 +36,8 @@ from geodata.io.columns import (
     normalise_values,
     plan_columns,
 )
-from geodata.io.read import read_source, suffix_of
+from geodata.io.read import read_plain_csv, read_source, suffix_of
+from geodata.population.residents_import import write_residents
 
 #: File size from which a progress bar is shown on stderr.
 PROGRESS_FROM_BYTES = 2_000_000
@@ -48,7 +49,10 @@ WRITERS: dict[str, Callable] = {
     "facility": store.write_facilities,
     "road": store.write_roads,
     "cases": write_cases,
+    "resident": write_residents,
 }
+#: Tables imported from plain CSV (no geometry): rows are located by their address code.
+PLAIN_TABLES = ("resident",)
 
 
 @dataclass
@@ -75,7 +79,7 @@ class ImportReport:
         out = [head]
         if self.ignored:
             out.append(f"  ignored columns: {', '.join(self.ignored)}")
-        label = {"admin_area": "level", "road": "street", "cases": "street"}.get(self.table, "community")
+        label = {"admin_area": "level", "road": "street", "cases": "street", "resident": "street"}.get(self.table, "community")
         for code, name, n in self.groups:
             shown = "(none)" if code is None else f"{code} {name}" if name and name != code else code
             out.append(f"  {label} {shown}: {n}")
@@ -106,13 +110,20 @@ def prepare_frame(conn: psycopg.Connection, table: str, path: str | Path, *, crs
     coords = {s: d for s, d in mapping.items() if d in COORDINATE_COLUMNS}
     if coords and not is_csv:
         raise InvalidInput(f"--map to {', '.join(sorted(set(coords.values())))} applies to CSV files only")
-    gdf = read_source(path, crs=crs, layer=layer, mapping=mapping, encoding=encoding)
+    if table in PLAIN_TABLES:
+        if not is_csv or coords or crs or layer:
+            raise InvalidInput(f"{path.name}: residents are imported from CSV only, without coordinates "
+                               "(each row names its standard address by address_code)")
+        gdf = read_plain_csv(path, encoding)
+    else:
+        gdf = read_source(path, crs=crs, layer=layer, mapping=mapping, encoding=encoding)
     attrs = {s: d for s, d in mapping.items() if s not in coords}
     found = [str(c) for c in gdf.columns if c not in ("_where", "geometry")]
     check_map(table, attrs, found)
     plan = plan_columns(table, found, attrs)
     frame = gdf[["_where", *plan.rename]].rename(columns=plan.rename)
-    frame = gpd.GeoDataFrame(frame, geometry=gdf.geometry, crs=gdf.crs)
+    if table not in PLAIN_TABLES:
+        frame = gpd.GeoDataFrame(frame, geometry=gdf.geometry, crs=gdf.crs)
     _label_rows(frame, is_csv)
     kinds = facility_kind_words(conn.execute(Q.FACILITY_KIND_WORDS).fetchall()) if table == "facility" else None
     problems = normalise_values(table, frame, kinds)

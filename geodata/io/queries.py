@@ -20,6 +20,7 @@ GROUP_COLUMN = {
     "facility": "community_code",
     "road": "street_code",
     "cases": "street_code",
+    "resident": "street_code",
 }
 
 #: Per table: exported columns (besides the geometry), in file order.

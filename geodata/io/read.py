@@ -262,15 +262,27 @@ def _csv_crs(cols: dict[str, str], found: list[str], given: CRS | None, path: Pa
                        "or name yours with --map COL=lon --map COL=lat")
 
 
-def _read_csv(path: Path, given: CRS | None, mapping: dict[str, str], encoding: str | None) -> gpd.GeoDataFrame:
+def _text_rows(path: Path, encoding: str | None) -> tuple[pd.DataFrame, list[str]]:
+    """The CSV's non-blank rows (all text) and their labels ("line N")."""
     frame = _read_text_table(path, encoding)
-    found = [str(c) for c in frame.columns]
-    frame.columns = found
+    frame.columns = [str(c) for c in frame.columns]
     # Fully blank lines are skipped, but they still count for line numbers.
     lines = np.arange(len(frame)) + 2
     blank = (frame.apply(lambda s: s.str.strip()) == "").all(axis=1).to_numpy()
     frame, lines = frame.loc[~blank].reset_index(drop=True), lines[~blank]
-    where = [f"line {n}" for n in lines]
+    return frame, [f"line {n}" for n in lines]
+
+
+def read_plain_csv(path: str | Path, encoding: str | None = None) -> pd.DataFrame:
+    """A CSV without geometry (e.g. residents): every cell as text, plus ``_where`` ("line N")."""
+    frame, where = _text_rows(Path(path), encoding)
+    frame.insert(0, "_where", where)
+    return frame
+
+
+def _read_csv(path: Path, given: CRS | None, mapping: dict[str, str], encoding: str | None) -> gpd.GeoDataFrame:
+    frame, where = _text_rows(path, encoding)
+    found = list(frame.columns)
     absent = [f"{src}={dst}" for src, dst in mapping.items() if dst in COORDINATE_COLUMNS and src not in found]
     if absent:
         raise InvalidInput(f"--map {', '.join(absent)}: no such column in {path.name}; columns found: "

@@ -117,3 +117,19 @@ GRID_AT = """
 SELECT code FROM grid
  WHERE ST_Intersects(geom, ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326))
  ORDER BY code LIMIT 1"""
+
+# -- CSV import (geodata.population.residents_import) ----------------------------------------
+ADDRESSES_BY_CODE = "SELECT code, id, street_code FROM address WHERE code = ANY(%s)"
+HOUSEHOLDS_BY_CODE = "SELECT code, id, address_id FROM household WHERE code = ANY(%s)"
+REF_HASHES = "SELECT ref_hash FROM resident WHERE ref_hash = ANY(%s)"
+INSERT_HOUSEHOLDS = """
+INSERT INTO household (code, address_id, size, street_code)
+SELECT * FROM unnest(%s::text[], %s::bigint[], %s::smallint[], %s::text[])
+RETURNING code, id"""
+GROW_HOUSEHOLDS = """
+UPDATE household h SET size = h.size + g.n
+  FROM unnest(%s::bigint[], %s::int[]) AS g (id, n)
+ WHERE h.id = g.id"""
+COPY_RESIDENT_ROWS = ("COPY resident (id, household_id, address_id, street_code, birth_year, sex, ref_hash) "
+                      "FROM STDIN")
+COPY_RESIDENT_TAG_ROWS = "COPY resident_tag (resident_id, tag_code) FROM STDIN"
