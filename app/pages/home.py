@@ -92,6 +92,7 @@ def _header(t: dict, lang: str, theme: str, district: str | None) -> html.Header
             html.Span(id=ids.ZOOM_INFO, className="og-zoom"),
             html.Button(t["theme_light"] + " / " + t["theme_dark"], id=ids.THEME_TOGGLE, n_clicks=0,
                         className="og-btn"),
+            html.A(t["pl_nav"], href=f"/planner?lang={lang}&theme={theme}", className="og-btn og-planner-link"),
             html.A(t["lang_switch"], id=ids.LANG_LINK, href=f"/?lang={other}&theme={theme}", className="og-btn og-lang"),
         ], className="og-header-tools"),
     ], className="og-header")

@@ -31,10 +31,14 @@ SELECT k.code, k.name_zh, k.name_en, k.color, k.life_circle, c.radius_m, d.min_a
 FACILITIES = """
 SELECT id, name, capacity, ST_X(geom), ST_Y(geom) FROM facility WHERE kind = %(kind)s ORDER BY id
 """
+# One row of column arrays (binary): ten times faster to read than 10⁵ rows.
 ADDRESSES = """
-SELECT a.id, ST_X(a.geom), ST_Y(a.geom), coalesce(a.street_code, ''), coalesce(a.community_code, ''),
-       a.h3_r8, a.h3_r9, a.h3_r10, coalesce(w.edge_id, -1), coalesce(w.fraction, 0), coalesce(w.access_m, 0)
-  FROM address a LEFT JOIN walk_access w ON w.address_id = a.id ORDER BY a.id
+SELECT array_agg(a.id ORDER BY a.id), array_agg(ST_X(a.geom) ORDER BY a.id), array_agg(ST_Y(a.geom) ORDER BY a.id),
+       array_agg(coalesce(a.street_code, '') ORDER BY a.id), array_agg(coalesce(a.community_code, '') ORDER BY a.id),
+       array_agg(a.h3_r8 ORDER BY a.id), array_agg(a.h3_r9 ORDER BY a.id), array_agg(a.h3_r10 ORDER BY a.id),
+       array_agg(coalesce(w.edge_id, -1) ORDER BY a.id), array_agg(coalesce(w.fraction, 0) ORDER BY a.id),
+       array_agg(coalesce(w.access_m, 0) ORDER BY a.id)
+  FROM address a LEFT JOIN walk_access w ON w.address_id = a.id
 """
 
 
@@ -132,8 +136,8 @@ class AddressFrame:
 
 def fetch_addresses(conn: psycopg.Connection, demand: dict[int, int]) -> AddressFrame:
     """All addresses with ``n`` = demand per address (``demand``: address id → people)."""
-    rows = conn.execute(ADDRESSES).fetchall()
-    cols = list(zip(*rows, strict=True)) if rows else [[]] * 11
+    cols = conn.cursor(binary=True).execute(ADDRESSES).fetchone()
+    cols = [c if c is not None else [] for c in cols]
     ids = np.asarray(cols[0], dtype=np.int64)
     n = np.zeros(len(ids), dtype=np.int64)
     if demand and len(ids):
