@@ -160,3 +160,23 @@ def test_background_job_reports_progress_and_failure(empty_db):
         assert rows[1]["state"] == "failed" and "larger than candidates" in rows[1]["message"]
         with pytest.raises(NotFound):
             fetch_job(conn, 999999)
+
+
+def test_cli_plan_commands(demo_db, tmp_path, capsys):
+    from app.cli import main
+
+    assert main(["plan", "coverage", "kindergarten", "--save", "幼儿园现状"]) == 0
+    out = capsys.readouterr().out
+    assert "within 300 m (walking network)" in out and "saved scenario" in out
+    assert main(["plan", "solve", "kindergarten", "--model", "mclp", "--name", "x"]) == 2
+    assert "needs the number of sites" in capsys.readouterr().err
+    assert main(["plan", "solve", "kindergarten", "--model", "mclp", "--k", "2", "--candidates", "h3:8",
+                 "--time-limit", "20", "--name", "幼儿园+2"]) == 0
+    assert "2 new sites" in capsys.readouterr().out
+    assert main(["plan", "scenarios"]) == 0
+    listing = capsys.readouterr().out
+    assert "幼儿园+2" in listing and "幼儿园现状" in listing
+    assert main(["plan", "export", "999999", str(tmp_path / "x.pdf")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert main(["plan", "coverage", "video_point"]) == 2
+    assert "life-circle" in capsys.readouterr().err
