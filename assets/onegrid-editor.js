@@ -11,7 +11,7 @@ window.onegrid = Object.assign({}, window.onegrid, {
         gridLabel: function (feature, layer) {
             var p = feature.properties;
             var seq = String(p.code).slice(-3);
-            layer.bindTooltip(seq + "<br>" + (p.households === undefined ? "" : p.households + " 户/hh"),
+            layer.bindTooltip(seq + "<br>" + (p.households === undefined ? "" : p.households + " " + (p.unit || "")),
                               {permanent: true, direction: "center", className: "ed-label"});
         },
         problemStyle: function (feature) {

@@ -95,7 +95,8 @@ def build_check(conn, draft_json: dict, t: dict) -> dict:
             status[code] = "error" if issue.severity == "error" else status.get(code, "warning")
     features = [{"type": "Feature", "properties": {
         "code": c, "name": draft.meta.get(c, {}).get("name") or c, **report.per_grid.get(c, {}),
-        "status": status.get(c, "ok")}, "geometry": mapping(draft.geom_lonlat(c))} for c in sorted(draft.grids)]
+        "status": status.get(c, "ok"), "unit": t["ed_unit_households"]},
+        "geometry": mapping(draft.geom_lonlat(c))} for c in sorted(draft.grids)]
     problems = [{"type": "Feature", "properties": {**i.to_dict(), "text": issue_text(i.to_dict(), t)},
                  "geometry": mapping(i.geom)} for i in report.issues if i.geom is not None]
     items = [html.Li(issue_text(i.to_dict(), t), className=f"ed-issue ed-{i.severity}") for i in report.issues]

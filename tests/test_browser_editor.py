@@ -20,7 +20,7 @@ def server(demo_db):
 
 
 def _labels(pg) -> list[str]:
-    return pg.eval_on_selector_all(".leaflet-tooltip.ed-label", "els => els.map(e => e.innerText.split('\\n')[0])")
+    return pg.eval_on_selector_all(".leaflet-tooltip.ed-label", "els => els.map(e => e.textContent.slice(0, 3))")
 
 
 def test_draw_a_split_and_see_the_validation_list(server, demo_db):

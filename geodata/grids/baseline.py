@@ -15,6 +15,7 @@ SELECT community_code FROM address WHERE community_code IS NOT NULL
  GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1"""
 COUNT = "SELECT count(*) FROM address WHERE community_code = %s"
 IDS = "SELECT id FROM address WHERE community_code = %s ORDER BY id"
+GRIDS_OF = "SELECT id, grid_code FROM address WHERE community_code = %s ORDER BY id"
 STAGE = "CREATE TEMP TABLE IF NOT EXISTS og_bench_grids (code text, wkb bytea); TRUNCATE og_bench_grids"
 COPY = "COPY og_bench_grids (code, wkb) FROM STDIN"
 VALIDATE = """
@@ -28,6 +29,7 @@ SELECT (SELECT count(*) FROM g WHERE NOT ST_IsValid(g.geom)),
        (SELECT count(*) FROM g WHERE ST_NumGeometries(g.geom) > 1),
        (SELECT array_agg(n) FROM (SELECT count(t.id) AS n FROM g LEFT JOIN address t
           ON t.community_code = %(c)s AND ST_Covers(g.geom, t.geom) GROUP BY g.code) s)"""
+FLOOR = "UPDATE address SET grid_code = NULL WHERE community_code = %s AND grid_code IS NOT NULL"
 ROW = ("UPDATE address SET grid_code = (SELECT code FROM grid g WHERE g.community_code = %s "
        "AND ST_Covers(g.geom, address.geom) ORDER BY code LIMIT 1) WHERE id = %s")
 
@@ -54,9 +56,20 @@ def validate_in_sql(conn: psycopg.Connection, community: str) -> tuple:
     return conn.execute(VALIDATE, {"c": community}).fetchone()
 
 
-def rederive_row_by_row(conn: psycopg.Connection, community: str) -> int:
-    """Re-derive the community's addresses with one UPDATE each; returns how many."""
-    ids = [r[0] for r in conn.execute(IDS, (community,))]
+def rederive_row_by_row(conn: psycopg.Connection, community: str, limit: int | None = None) -> int:
+    """Re-derive the community's addresses (the first ``limit``) with one UPDATE each; returns how many."""
+    ids = [r[0] for r in conn.execute(IDS, (community,))][:limit]
     with conn.cursor() as cur:
         cur.executemany(ROW, [(community, i) for i in ids])
     return len(ids)
+
+
+def clear_grid_codes(conn: psycopg.Connection, community: str) -> int:
+    """The floor: one plain UPDATE changing every address's grid_code (index upkeep, no spatial work)."""
+    return conn.execute(FLOOR, (community,)).rowcount
+
+
+def fetch_address_grids(conn: psycopg.Connection, community: str) -> tuple[list[int], list[str | None]]:
+    """(address ids, their grid codes) of the community."""
+    rows = conn.execute(GRIDS_OF, (community,)).fetchall()
+    return [r[0] for r in rows], [r[1] for r in rows]

@@ -166,18 +166,20 @@ def assign_points(grids: dict, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Index into ``sorted(grids)`` of the grid covering each point, -1 when none.
 
     Points on a shared edge go to the lowest code, like the database's re-derivation
-    (``ST_Covers … ORDER BY code LIMIT 1``).
+    (``ST_Covers … ORDER BY code LIMIT 1``). One STRtree query for all points.
     """
     codes = sorted(grids)
     out = np.full(len(x), -1, dtype=np.int64)
-    for i, code in enumerate(codes):
-        geom = grids[code]
-        if geom.is_empty or not geom.is_valid:
-            continue
-        todo = np.flatnonzero(out < 0)
-        if not todo.size:
-            break
-        shapely.prepare(geom)
-        hit = shapely.intersects_xy(geom, x[todo], y[todo])
-        out[todo[hit]] = i
+    keep = [i for i, c in enumerate(codes) if not grids[c].is_empty and grids[c].is_valid]
+    if not keep or not len(x):
+        return out
+    tree = shapely.STRtree([grids[codes[i]] for i in keep])
+    pts, idx = tree.query(shapely.points(np.asarray(x, float), np.asarray(y, float)), predicate="intersects")
+    grid_index = np.asarray(keep, dtype=np.int64)[idx]
+    # Lowest code first, then the first hit per point wins.
+    order = np.lexsort((grid_index, pts))
+    pts, grid_index = pts[order], grid_index[order]
+    first = np.ones(len(pts), dtype=bool)
+    first[1:] = pts[1:] != pts[:-1]
+    out[pts[first]] = grid_index[first]
     return out

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import psycopg
 import shapely
+from psycopg import sql
 
 from geodata.cases.model import OPEN_STATES
 from geodata.errors import Conflict, InvalidInput, NotFound
@@ -191,8 +192,9 @@ def write_grid_set(conn: psycopg.Connection, community: str, grids: dict[str, di
     _stage(conn, grids)
     conn.execute(Q.UPDATE_CHANGED, p)
     conn.execute(Q.INSERT_NEW, p)
-    for query in (Q.REDERIVE_ADDRESSES, Q.REDERIVE_FACILITIES, Q.REDERIVE_SENSORS, Q.REDERIVE_CASES,
-                  Q.DELETE_RETIRED, Q.HOUSEHOLDS):
+    for table in Q.POINT_TABLES:
+        conn.execute(sql.SQL(Q.REDERIVE_POINTS).format(table=sql.Identifier(table)), p)
+    for query in (Q.REDERIVE_CASES, Q.DELETE_RETIRED, Q.HOUSEHOLDS):
         conn.execute(query, p)
     bad = conn.execute(Q.OVERLAPS, p).fetchall()
     if bad:
