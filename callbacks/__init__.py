@@ -18,6 +18,8 @@ from callbacks import (
     editor_history,
     planner,
     risk,
+    screen,
+    screen_export,
     search,
     theme,
     viewport,
@@ -28,5 +30,5 @@ from callbacks import (
 def register(ids) -> None:
     """Register all dashboard callbacks against the component ids in ``ids``."""
     for module in (viewport, detail, search, theme, cases, case_drawer, case_report, case_stats, planner, warnings,
-                   editor, editor_history, risk, density):
+                   editor, editor_history, risk, density, screen, screen_export):
         module.register(ids)

@@ -14,6 +14,7 @@ from dash import dcc, html
 from dash_extensions.javascript import Namespace
 
 from app import case_layout, density_layout, ids, warn_layout
+from app.export_panel import export_button, export_panel
 from app.i18n import normalize_lang, strings
 from geodata.errors import OneGridError
 from geodata.settings import get_settings
@@ -90,6 +91,7 @@ def _header(t: dict, lang: str, theme: str, district: str | None) -> html.Header
                      labels={"search": t["search_hint"]}),
         html.Div([
             html.Span(id=ids.ZOOM_INFO, className="og-zoom"),
+            export_button(t),
             html.Button(t["theme_light"] + " / " + t["theme_dark"], id=ids.THEME_TOGGLE, n_clicks=0,
                         className="og-btn"),
             html.A(t["pl_nav"], href=f"/planner?lang={lang}&theme={theme}", className="og-btn og-planner-link"),
@@ -180,6 +182,7 @@ def layout(lang: str | None = None, theme: str | None = None, **_query) -> html.
                 case_layout.report_panel(t, choices),
                 warn_layout.panel(t),
                 warn_layout.alarm(t),
+                export_panel(t),
                 _stats(t, overview["summary"]),
             ], className="og-stage"),
             case_layout.case_column(t, choices),

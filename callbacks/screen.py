@@ -1,0 +1,87 @@
+"""Wall screen callbacks: the command map's own layer, live-case and merge callbacks registered
+again under the wall's ids, the figures and ticker on their tick, and the view rotation.
+
+Thin like the rest: the layer functions are :func:`callbacks.viewport.update_layers`,
+:func:`callbacks.cases.load_cases` and :func:`callbacks.cases.poll_cases`; the figures are one
+call to :func:`layers.screen_wall.build_wall`.
+"""
+
+from __future__ import annotations
+
+import dash
+from dash import ClientsideFunction, Input, Output, State, no_update
+
+from callbacks.cases import load_cases, poll_cases
+from callbacks.errors import error_toast
+from callbacks.viewport import update_layers
+from layers.screen_wall import build_wall
+
+
+def update_wall(n_intervals, view_index, views, t, lang) -> tuple:
+    """Plain function behind the figures callback: (KPI tiles, warning tiles, trend, ranking,
+    ticker, warnings layer, toast) for the current view (district or a street)."""
+    views = views or []
+    code = views[view_index]["code"] if views and view_index is not None and view_index < len(views) else None
+    try:
+        out = build_wall(code, t, lang or "zh")
+    except Exception as exc:  # noqa: BLE001 - shown as a message; the screen keeps what it shows
+        return (*(no_update,) * 6, error_toast(exc, t))
+    return out["kpis"], out["warnings"], out["trend"], out["ranking"], out["ticker"], out["warning_layer"], no_update
+
+
+def register(ids) -> None:
+    data_ids = (ids.SCREEN_DISTRICT, ids.SCREEN_ROADS, ids.SCREEN_OUTLINE_DISTRICT, ids.SCREEN_OUTLINE_STREET,
+                ids.SCREEN_OUTLINE_COMMUNITY, ids.SCREEN_GRIDS, ids.SCREEN_ADDRESS_CELLS, ids.SCREEN_ADDRESS_POINTS,
+                ids.SCREEN_FACILITIES)
+    dash.callback(
+        [Output(i, "data") for i in data_ids]
+        + [Output(ids.SCREEN_OUTLINE_STREET, "hideout"), Output(ids.SCREEN_OUTLINE_COMMUNITY, "hideout"),
+           Output(ids.SCREEN_LEGEND, "children"), Output(ids.SCREEN_ZOOM, "children"),
+           Output(ids.SCREEN_TOAST, "children", allow_duplicate=True)],
+        Input(ids.SCREEN_MAP, "bounds"), Input(ids.SCREEN_LAYERS, "data"), Input(ids.SCREEN_METRIC, "data"),
+        Input(ids.SCREEN_KINDS, "data"), State(ids.SCREEN_MAP, "zoom"), State(ids.STRINGS, "data"),
+        State(ids.LANG, "data"), Input(ids.SCREEN_FILTER, "data"),
+        prevent_initial_call="initial_duplicate",
+    )(update_layers)
+    dash.callback(
+        Output(ids.SCREEN_CASES, "data"), Output(ids.SCREEN_LIVE, "data"),
+        Output(ids.SCREEN_TOAST, "children", allow_duplicate=True),
+        Input(ids.SCREEN_MAP, "bounds"), Input(ids.SCREEN_LAYERS, "data"), Input(ids.SCREEN_FILTER, "data"),
+        State(ids.SCREEN_MAP, "zoom"), State(ids.STRINGS, "data"), State(ids.LANG, "data"),
+        prevent_initial_call="initial_duplicate",
+    )(load_cases)
+    dash.callback(
+        Output(ids.SCREEN_DELTA, "data"), Output(ids.SCREEN_LIVE, "data", allow_duplicate=True),
+        Input(ids.SCREEN_LIVE_TICK, "n_intervals"), State(ids.SCREEN_LIVE, "data"), State(ids.STRINGS, "data"),
+        State(ids.LANG, "data"),
+        prevent_initial_call=True,
+    )(poll_cases)
+    dash.clientside_callback(
+        ClientsideFunction(namespace="onegrid", function_name="mergeCases"),
+        Output(ids.SCREEN_CASES, "data", allow_duplicate=True),
+        Input(ids.SCREEN_DELTA, "data"), State(ids.SCREEN_CASES, "data"),
+        prevent_initial_call=True,
+    )
+    dash.callback(
+        Output(ids.SCREEN_KPIS, "children"), Output(ids.SCREEN_WARN_TILES, "children"),
+        Output(ids.SCREEN_TREND, "figure"), Output(ids.SCREEN_RANKING, "children"),
+        Output(ids.SCREEN_TICKER, "children"), Output(ids.SCREEN_WARNINGS, "data"),
+        Output(ids.SCREEN_TOAST, "children", allow_duplicate=True),
+        Input(ids.SCREEN_STATS_TICK, "n_intervals"), Input(ids.SCREEN_VIEW, "data"),
+        State(ids.SCREEN_VIEWS, "data"), State(ids.STRINGS, "data"), State(ids.LANG, "data"),
+        prevent_initial_call="initial_duplicate",
+    )(update_wall)
+    # Rotation in the browser: next view → map bounds, title and the case filter's street.
+    dash.clientside_callback(
+        ClientsideFunction(namespace="onegrid", function_name="rotateWall"),
+        Output(ids.SCREEN_VIEW, "data"), Output(ids.SCREEN_MAP, "viewport"), Output(ids.SCREEN_VIEW_NAME, "children"),
+        Output(ids.SCREEN_FILTER, "data"),
+        Input(ids.SCREEN_ROTATE_TICK, "n_intervals"), State(ids.SCREEN_VIEW, "data"), State(ids.SCREEN_VIEWS, "data"),
+        State(ids.SCREEN_FILTER, "data"),
+        prevent_initial_call=True,
+    )
+    dash.clientside_callback(
+        ClientsideFunction(namespace="onegrid", function_name="wallClock"),
+        Output(ids.SCREEN_CLOCK, "children"),
+        Input(ids.SCREEN_LIVE_TICK, "n_intervals"), State(ids.LANG, "data"),
+    )

@@ -1,0 +1,45 @@
+"""Download URLs for the command map's export panel, from what the map shows right now.
+
+The snapshot URL carries the extent (the map's bounds, back in WGS-84 lon/lat when the base map
+is GCJ-02), the visible layers, grid metric, facility kinds, case filter, language and theme,
+as a :class:`layers.screen_spec.SnapshotSpec`; the data URL the same extent and case filter.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from geodata.geometry import bbox_from_leaflet
+from layers.display import bounds_from_display
+from layers.screen_spec import LAYERS_ALL, SnapshotSpec, parse_spec
+
+
+def _bbox_text(bounds) -> str | None:
+    if not bounds:
+        return None
+    box = bbox_from_leaflet(bounds_from_display(bounds))
+    return ",".join(f"{v:.6f}" for v in box.as_tuple())
+
+
+def build_export_urls(bounds, layers, metric, kinds, case_filter, lang, theme, size, orientation, dpi, fmt,
+                      data_layer, data_format) -> dict:
+    """``{snapshot, briefing, data}`` URLs (paths with query strings) for the current map.
+
+    Raises InvalidInput/InvalidBBox when a control holds something the routes would refuse.
+    """
+    flt = case_filter or {}
+    bbox = _bbox_text(bounds)
+    spec: SnapshotSpec = parse_spec({
+        "bbox": bbox, "layers": ",".join(x for x in (layers or []) if x in LAYERS_ALL), "metric": metric,
+        "kinds": ",".join(kinds) if kinds is not None else None, "window": flt.get("window"),
+        "states": ",".join(flt.get("states") or []), "categories": ",".join(flt.get("categories") or []),
+        "channels": ",".join(flt.get("channels") or []), "streets": ",".join(flt.get("streets") or []),
+        "lang": lang, "theme": theme, "size": size, "orientation": orientation, "dpi": dpi, "format": fmt})
+    streets = flt.get("streets") or []
+    briefing = {"lang": spec.lang} | ({"street": streets[0]} if len(streets) == 1 else {})
+    data = {"lang": spec.lang} | ({"bbox": bbox} if bbox else {})
+    if data_layer == "cases":
+        data |= {k: ",".join(flt.get(k) or []) for k in ("states", "categories", "channels", "streets") if flt.get(k)}
+        data["window"] = spec.window
+    return {"snapshot": f"/export/snapshot?{spec.query_string()}", "briefing": f"/export/briefing?{urlencode(briefing)}",
+            "data": f"/export/data/{data_layer}.{data_format}?{urlencode(data)}"}
