@@ -45,7 +45,7 @@ def sheet_layout(spec: SnapshotSpec) -> dict:
     margin, header, footer = round(0.025 * short), round(0.085 * short), round(0.032 * short)
     font = max(11.0, round(short / 62, 1))
     if w >= h:
-        side = round(0.22 * w)
+        side = round(0.28 * w)
         map_box = (w - 2 * margin - side - margin, h - 2 * margin - header - footer)
         where = "right"
     else:
@@ -194,7 +194,7 @@ def build_sheet(spec: SnapshotSpec, t: dict, now: datetime | None = None,
             fc = sensors.build_sensor_layer(conn, View(BBox(*data["view"]["bbox"]), zoom))
             if fc.pop("truncated"):
                 data["truncated"].append("sensors")
-            data["sensors"] = fc
+            data["sensors"] = display.collection_to_display(fc)
     title = spec.title or f"{place or extent.district_name or t['product']} · {t['print_title_suffix']}"
     return {"layout": layout, "zoom": zoom, "center": [lat, lon], "data": data, "kind_styles": kind_styles(kinds),
             "sensor_kinds": sensor_kinds,

@@ -71,5 +71,5 @@ def layout(street: str | None = None, lang: str | None = None, theme: str | None
         return html.Div(html.Div(exc.message, id="og-print-error", className="og-sheet-error"),
                         className=f"og-root og-theme-{theme}")
     return html.Div(html.Div(_body(b, t), className="og-sheet og-brief", style={"--sf": "12px"}),
-                    id="og-briefing-root", className=f"og-print og-theme-{theme} og-lang-{lang}",
+                    id="og-briefing-root", className=f"og-root og-print og-theme-{theme} og-lang-{lang}",
                     lang="zh-CN" if lang == "zh" else "en")

@@ -118,5 +118,5 @@ def layout(**query) -> html.Div:
         return html.Div(html.Div(exc.message, id="og-print-error", className="og-sheet-error"),
                         className=f"og-root og-theme-{theme}")
     return html.Div(_sheet(sheet, t), id="og-print-root",
-                    className=f"og-print og-theme-{spec.theme} og-lang-{spec.lang}",
+                    className=f"og-root og-print og-theme-{spec.theme} og-lang-{spec.lang}",
                     lang="zh-CN" if spec.lang == "zh" else "en")

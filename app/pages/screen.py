@@ -134,4 +134,4 @@ def layout(lang: str | None = None, theme: str | None = None, rotate=None, view:
                       html.Div(id=ids.SCREEN_RANKING, className="og-wall-ranking")], className=f"{panel} og-wall-right"),
         html.Footer(html.Div(id=ids.SCREEN_TICKER, className="og-wall-ticker-track"), className="og-wall-ticker"),
         html.Div(id=ids.SCREEN_TOAST, className="og-toast og-wall-toast", role="status"),
-    ], id=ids.SCREEN_ROOT, className=f"og-wall og-theme-{theme} og-lang-{lang}", lang="zh-CN" if lang == "zh" else "en")
+    ], id=ids.SCREEN_ROOT, className=f"og-root og-wall og-theme-{theme} og-lang-{lang}", lang="zh-CN" if lang == "zh" else "en")
