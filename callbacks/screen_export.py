@@ -11,12 +11,12 @@ from layers.screen_export import build_export_urls
 
 
 def update_urls(bounds, layers, metric, kinds, case_filter, root_class, size, orientation, dpi, fmt, data_layer,
-                data_format, lang, t) -> tuple:
+                data_format, lang, t, risk_window=None) -> tuple:
     """Plain function behind the callback: (URL store, toast)."""
     theme = "light" if "og-theme-light" in (root_class or "") else "dark"
     try:
         urls = build_export_urls(bounds, layers, metric, kinds, case_filter, lang, theme, size, orientation, dpi, fmt,
-                                 data_layer, data_format)
+                                 data_layer, data_format, risk_window)
     except Exception as exc:  # noqa: BLE001 - shown as a message
         return no_update, error_toast(exc, t)
     return urls, no_update
@@ -29,7 +29,7 @@ def register(ids) -> None:
         Input(ids.FACILITY_KINDS, "value"), Input(ids.CASE_FILTER, "data"), Input(ids.ROOT, "className"),
         Input(ids.EXPORT_SIZE, "value"), Input(ids.EXPORT_ORIENTATION, "value"), Input(ids.EXPORT_DPI, "value"),
         Input(ids.EXPORT_FORMAT, "value"), Input(ids.EXPORT_DATA_LAYER, "value"), Input(ids.EXPORT_DATA_FORMAT, "value"),
-        State(ids.LANG, "data"), State(ids.STRINGS, "data"),
+        State(ids.LANG, "data"), State(ids.STRINGS, "data"), Input(ids.RISK_WINDOW, "value"),
         prevent_initial_call="initial_duplicate",
     )(update_urls)
     dash.clientside_callback(

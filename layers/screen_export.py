@@ -22,7 +22,7 @@ def _bbox_text(bounds) -> str | None:
 
 
 def build_export_urls(bounds, layers, metric, kinds, case_filter, lang, theme, size, orientation, dpi, fmt,
-                      data_layer, data_format) -> dict:
+                      data_layer, data_format, risk_window=None) -> dict:
     """``{snapshot, briefing, data}`` URLs (paths with query strings) for the current map.
 
     Raises InvalidInput/InvalidBBox when a control holds something the routes would refuse.
@@ -34,7 +34,7 @@ def build_export_urls(bounds, layers, metric, kinds, case_filter, lang, theme, s
         "kinds": ",".join(kinds) if kinds is not None else None, "window": flt.get("window"),
         "states": ",".join(flt.get("states") or []), "categories": ",".join(flt.get("categories") or []),
         "channels": ",".join(flt.get("channels") or []), "streets": ",".join(flt.get("streets") or []),
-        "lang": lang, "theme": theme, "size": size, "orientation": orientation, "dpi": dpi, "format": fmt})
+        "risk_window": risk_window, "lang": lang, "theme": theme, "size": size, "orientation": orientation, "dpi": dpi, "format": fmt})
     streets = flt.get("streets") or []
     briefing = {"lang": spec.lang} | ({"street": streets[0]} if len(streets) == 1 else {})
     data = {"lang": spec.lang} | ({"bbox": bbox} if bbox else {})

@@ -28,6 +28,7 @@ from layers import display, sensors
 from layers.cases import build_case_layer, parse_filter
 from layers.facilities import build_kinds, default_kinds, kind_styles
 from layers.grids import CASE_METRICS
+from layers.risk import build_risk
 from layers.screen_spec import SnapshotSpec, fit_zoom, sheet_of
 from layers.view import View
 from layers.viewport import LayerRequest, build_viewport
@@ -195,6 +196,13 @@ def build_sheet(spec: SnapshotSpec, t: dict, now: datetime | None = None,
             if fc.pop("truncated"):
                 data["truncated"].append("sensors")
             data["sensors"] = display.collection_to_display(fc)
+        data["risk_heat"] = data["risk_cells"] = {"type": "FeatureCollection", "features": []}
+        heat, cells = "risk_heat" in spec.layers, "risk_cells" in spec.layers
+        if heat or cells:
+            # The command map's risk layers (layers.risk): heat canvas and/or classed hexagons.
+            risk = build_risk(conn, View(BBox(*data["view"]["bbox"]), zoom), spec.risk_window, None, t, heat, cells)
+            data["risk_heat"], data["risk_cells"] = risk["heat"], risk["cells"]
+            data["legend"].extend(risk["legend"])
     title = spec.title or f"{place or extent.district_name or t['product']} · {t['print_title_suffix']}"
     return {"layout": layout, "zoom": zoom, "center": [lat, lon], "data": data, "kind_styles": kind_styles(kinds),
             "sensor_kinds": sensor_kinds,

@@ -27,6 +27,7 @@ SIZES = ("screen", *PAPER_MM)
 ORIENTATIONS = ("portrait", "landscape")
 FORMATS = ("pdf", "png")
 METRICS = ("households", "addresses", "cases", "overdue_rate")
+RISK_WINDOWS = ("24h", "7d", "30d")
 CSS_DPI = 96
 MAX_DPI = 300
 MIN_DPI = 72
@@ -51,6 +52,7 @@ class SnapshotSpec:
     channels: tuple[str, ...] = ()
     streets: tuple[str, ...] = ()
     window: str = DEFAULT_WINDOW
+    risk_window: str = "7d"
     lang: str = "zh"
     theme: str = "dark"
     size: str = "A4"
@@ -69,7 +71,8 @@ class SnapshotSpec:
 
     def to_query(self) -> dict:
         """Query parameters that :func:`parse_spec` reads back to an equal spec."""
-        q = {"layers": ",".join(self.layers), "metric": self.metric, "window": self.window, "lang": self.lang,
+        q = {"layers": ",".join(self.layers), "metric": self.metric, "window": self.window,
+             "risk_window": self.risk_window, "lang": self.lang,
              "theme": self.theme, "size": self.size, "orientation": self.orientation, "dpi": self.dpi,
              "format": self.fmt}
         if self.bbox is not None:
@@ -144,6 +147,7 @@ def parse_spec(query: dict) -> SnapshotSpec:
         channels=_subset("channel", _list(q.get("channels")), CHANNELS),
         streets=_list(q.get("streets")),
         window=_choice("window", q.get("window"), WINDOWS, DEFAULT_WINDOW),
+        risk_window=_choice("risk_window", q.get("risk_window"), RISK_WINDOWS, "7d"),
         lang=_choice("lang", q.get("lang"), ("zh", "en"), "zh"),
         theme=_choice("theme", q.get("theme"), ("dark", "light"), "dark"),
         size=_choice("size", size, SIZES, "A4"),

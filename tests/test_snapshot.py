@@ -248,3 +248,31 @@ def test_cli_snapshot_and_export(cases_db, tmp_path, capsys):
     assert data["features"] and {f["properties"]["channel"] for f in data["features"]} == {"video"}
     assert main(["export", "grids", str(tmp_path / "g.csv"), "--window", "7d"]) == 2
     assert "cases layer only" in capsys.readouterr().err
+
+
+def test_sheet_draws_the_risk_layers_with_their_legend(cases_db):
+    sheet = build_sheet(parse_spec({"layers": "outlines,risk_cells,risk_heat", "risk_window": "30d"}), ZH)
+    assert sheet["data"]["risk_cells"]["features"] and sheet["data"]["risk_heat"]["features"]
+    text = json.dumps([str(b) for b in sheet["legend"]], ensure_ascii=False)
+    assert ZH["legend_risk"] in text and ZH["legend_risk_heat"] in text
+    with pytest.raises(InvalidInput, match="risk_window"):
+        parse_spec({"risk_window": "1y"})
+
+
+def test_export_urls_carry_the_map_view_and_filters():
+    from urllib.parse import parse_qsl, urlsplit
+
+    from layers.screen_export import build_export_urls
+
+    urls = build_export_urls([[31.30, 121.40], [31.40, 121.50]], ["cases", "grids"], "cases", ["school"],
+                             {"states": ["handling"], "streets": ["310113106"], "window": "30d"}, "en", "light",
+                             "A3", "portrait", 300, "png", "cases", "gpkg", "24h")
+    spec = parse_spec(dict(parse_qsl(urlsplit(urls["snapshot"]).query)))
+    assert spec.bbox == BBox(121.40, 31.30, 121.50, 31.40) and spec.layers == ("cases", "grids")
+    assert (spec.size, spec.orientation, spec.dpi, spec.fmt, spec.lang, spec.theme) == ("A3", "portrait", 300, "png", "en", "light")
+    assert spec.states == ("handling",) and spec.window == "30d" and spec.kinds == ("school",) and spec.risk_window == "24h"
+    assert urls["briefing"] == "/export/briefing?lang=en&street=310113106"
+    data = urlsplit(urls["data"])
+    assert data.path == "/export/data/cases.gpkg"
+    assert dict(parse_qsl(data.query)) == {"lang": "en", "bbox": "121.400000,31.300000,121.500000,31.400000",
+                                           "states": "handling", "streets": "310113106", "window": "30d"}

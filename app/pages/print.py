@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 ns = Namespace("onegrid", "map")
 cases_ns = Namespace("onegrid", "cases")
 warn_ns = Namespace("onegrid", "warn")
+heat_ns = Namespace("onegrid", "heat")
 
 #: North arrow (SVG, drawn in the text colour of the theme).
 _NORTH = ("data:image/svg+xml;utf8,<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 40 60'>"
@@ -53,6 +54,10 @@ def sheet_map(sheet: dict) -> dl.Map:
         dl.Pane(_geojson(d["grids"], style=ns("gridStyle"), hideout={}), name="og-grids", style={"zIndex": 400}),
         dl.Pane(_geojson(d["roads"], style=ns("roadStyle"), interactive=False), name="og-roads",
                 style={"zIndex": 410}),
+        # The command map's risk panes (app.warn_layout.map_layers).
+        dl.Pane(_geojson(d["risk_heat"], pointToLayer=heat_ns("pointToLayer"), interactive=False), name="og-risk-heat",
+                style={"zIndex": 405}),
+        dl.Pane(_geojson(d["risk_cells"], style=warn_ns("riskStyle")), name="og-risk-cells", style={"zIndex": 415}),
         dl.Pane(_geojson(d["address_cells"], style=ns("cellStyle")), name="og-cells", style={"zIndex": 420}),
         dl.Pane([
             _geojson(d["outline_community"], style=ns("outlineStyle"), hideout=hide, onEachFeature=ns("areaLabel")),
