@@ -276,3 +276,23 @@ def test_export_urls_carry_the_map_view_and_filters():
     assert data.path == "/export/data/cases.gpkg"
     assert dict(parse_qsl(data.query)) == {"lang": "en", "bbox": "121.400000,31.300000,121.500000,31.400000",
                                            "states": "handling", "streets": "310113106", "window": "30d"}
+
+
+def test_density_export_writes_only_published_counts(demo_db, tmp_path):
+    from geodata.io.export_cases import export_data
+    from geodata.population import fetch_counts_by_cell
+
+    report = export_data("density", tmp_path / "d.geojson")
+    data = json.loads((tmp_path / "d.geojson").read_text())
+    with demo_db.connect() as conn:
+        published = fetch_counts_by_cell(conn, 9)
+    assert report.count == len(published) == len(data["features"]) > 0
+    props = [f["properties"] for f in data["features"]]
+    assert set(props[0]) == {"cell", "res", "tag", "n", "suppressed", "per_km2"}
+    suppressed = [p for p in props if p["suppressed"]]
+    assert suppressed and all(p["n"] is None and p["per_km2"] is None for p in suppressed)
+    assert all(p["n"] is not None for p in props if not p["suppressed"])
+    assert sum(p["n"] or 0 for p in props) == int(published["n"].fillna(0).sum())
+    with pytest.raises(InvalidInput, match="community"):
+        export_data("density", tmp_path / "x.csv", community="310113003001")
+    assert main(["export", "grids", str(tmp_path / "g.csv"), "--tag", "elderly_alone"]) == 2

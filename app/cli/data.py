@@ -52,6 +52,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     cases.add_argument("--window", choices=WINDOWS, help="reported in this window (default 7d)")
     for name in ("states", "categories", "channels", "streets"):
         cases.add_argument(f"--{name}", help=f"only these {name}, comma-separated")
+    exp.add_argument("--tag", help="density only: one key-population tag (default: all residents); "
+                                    "only published counts are written, small cells suppressed")
     exp.set_defaults(func=cmd_export)
 
 
@@ -68,6 +70,8 @@ def cmd_import(args) -> int:
 
 def _case_filter(args):
     names = ("states", "categories", "channels", "streets")
+    if args.tag and args.layer != "density":
+        raise InvalidInput("--tag applies to the density layer only")
     if args.layer != "cases":
         if args.window or any(getattr(args, n) for n in names):
             raise InvalidInput("--window/--states/--categories/--channels/--streets apply to the cases layer only")
@@ -78,6 +82,6 @@ def _case_filter(args):
 
 def cmd_export(args) -> int:
     report = export_data(args.layer, args.path, bbox=args.bbox, community=args.community,
-                         case_filter=_case_filter(args), progress=True)
+                         case_filter=_case_filter(args), tag=args.tag, progress=True)
     print(report.line())
     return 0

@@ -77,7 +77,8 @@ def data(name: str) -> Response:
         suffix = DATA_FORMATS[ext]
         path = Path(tmp.name) / f"{layer}{suffix}"
         export_data(layer, path, bbox=args.get("bbox") or None, community=args.get("community") or None,
-                    case_filter=flt, lang=args.get("lang") or "zh")
+                    case_filter=flt, lang=args.get("lang") or "zh",
+                    tag=(args.get("tag") or None) if layer == "density" else None)
     except BaseException:
         tmp.cleanup()
         raise

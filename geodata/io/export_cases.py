@@ -1,9 +1,12 @@
-"""Export of cases and a common entry for every exportable layer (``export_data``).
+"""Export of cases and people density, and a common entry for every exportable layer
+(``export_data``).
 
 Cases leave the database without anything personal or secret: no description, no address
 text typed by the reporter, no tracking token — only what the map shows (code, category,
-channel, state, where, when, overdue). Points are EPSG:4326 (lon, lat; degrees); times are
-ISO 8601 in the district's time zone (text, so every format keeps the offset).
+channel, state, where, when, overdue). People density leaves only as the *published* counts
+per H3 hexagon (small cells suppressed by :mod:`geodata.population`; a suppressed cell has no
+number) — never residents. Geometry is EPSG:4326 (lon, lat; degrees); times are ISO 8601 in the
+district's time zone (text, so every format keeps the offset).
 """
 
 from __future__ import annotations
@@ -22,17 +25,20 @@ from geodata.cases.model import CaseFilter
 from geodata.cases.read import MAX_LIMIT, fetch_cases
 from geodata.db import connect
 from geodata.errors import InvalidInput, TooManyFeatures
-from geodata.geometry import BBox, parse_bbox
+from geodata.geometry import BBox, h3_cell_polygon, parse_bbox
 from geodata.io.columns import LAYER_TABLES
 from geodata.io.export import ExportReport, fetch_layer, format_of, write_layer_file
+from geodata.population import fetch_counts_by_cell
 from geodata.settings import get_settings
 
 #: Case columns written to files, in order (nothing personal: see the module docstring).
 CASE_COLUMNS = ("code", "category_code", "category", "channel", "state", "overdue", "street_code",
                 "community_code", "grid_code", "department_code", "reported_at", "dispatched_at",
                 "deadline_at", "closed_at")
-#: Every layer ``export_data`` writes: the map layers plus cases.
-EXPORT_LAYERS = (*LAYER_TABLES, "cases")
+#: Every layer ``export_data`` writes: the map layers plus cases and people density.
+EXPORT_LAYERS = (*LAYER_TABLES, "cases", "density")
+#: H3 resolution of a density export (≈0.1 km² hexagons, the map's street view).
+DENSITY_RES = 9
 
 
 def fetch_case_layer(conn: psycopg.Connection, flt: CaseFilter | None = None, *, bbox: BBox | None = None,
@@ -61,11 +67,26 @@ def fetch_case_layer(conn: psycopg.Connection, flt: CaseFilter | None = None, *,
     return gpd.GeoDataFrame(frame, geometry=points, crs=4326)
 
 
+def fetch_density_layer(conn: psycopg.Connection, *, bbox: BBox | None = None, tag: str | None = None,
+                        res: int = DENSITY_RES) -> gpd.GeoDataFrame:
+    """Published resident counts per H3 cell (``res``; ``tag`` one key-population tag or all) as
+    hexagons in EPSG:4326: ``cell`` (hex id), ``res``, ``tag``, ``n`` (empty when suppressed),
+    ``suppressed`` (0/1), ``per_km2``. Only what :func:`geodata.population.fetch_counts_by_cell`
+    publishes leaves."""
+    frame = fetch_counts_by_cell(conn, res, tag, bbox=bbox)
+    out = pd.DataFrame({"cell": [format(int(c), "x") for c in frame["cell"]], "res": res, "tag": tag or "*",
+                        "n": frame["n"].astype("Int64"), "suppressed": frame["suppressed"].astype(int),
+                        "per_km2": frame["per_km2"].astype("Float64").round(1)})
+    geoms = [h3_cell_polygon(int(c)) for c in frame["cell"]]
+    return gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(geoms, crs=4326), crs=4326)
+
+
 def export_data(layer: str, path: str | Path, *, bbox: str | BBox | None = None, community: str | None = None,
-                case_filter: CaseFilter | None = None, lang: str = "zh", progress: bool = False,
-                conn: psycopg.Connection | None = None) -> ExportReport:
+                case_filter: CaseFilter | None = None, lang: str = "zh", tag: str | None = None,
+                progress: bool = False, conn: psycopg.Connection | None = None) -> ExportReport:
     """Export ``layer`` (a map layer of :func:`geodata.io.export.export_layer`, or ``cases``
-    with ``case_filter``) to ``path``; the format follows the extension (GeoJSON, GPKG, CSV,
+    with ``case_filter``, or ``density``: published counts, ``tag`` one key-population tag) to
+    ``path``; the format follows the extension (GeoJSON, GPKG, CSV,
     FlatGeobuf, zipped Shapefile). ``progress`` shows read → write stages on stderr.
 
     Raises UnsupportedFormat, InvalidBBox, NotFound, InvalidInput, TooManyFeatures.
@@ -86,6 +107,10 @@ def export_data(layer: str, path: str | Path, *, bbox: str | BBox | None = None,
             if community is not None:
                 case_filter = _with_community(case_filter, community)
             gdf, table = fetch_case_layer(conn, case_filter, bbox=box, lang=lang), "cases"
+        elif layer == "density":
+            if community is not None:
+                raise InvalidInput("density exports take --bbox, not --community (hexagons cross communities)")
+            gdf, table = fetch_density_layer(conn, bbox=box, tag=tag), "density"
         else:
             table = LAYER_TABLES[layer]
             gdf = fetch_layer(conn, table, bbox=box, community=community)

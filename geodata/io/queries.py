@@ -35,7 +35,8 @@ EXPORT_COLUMNS = {
 
 #: Geometry type per table (what files declare on export).
 GEOMETRY_TYPE = {"admin_area": "MultiPolygon", "grid": "MultiPolygon", "address": "Point",
-                 "facility": "Point", "road": "LineString", "cases": "Point"}
+                 "facility": "Point", "road": "LineString", "cases": "Point",
+                 "density": "Polygon"}
 
 
 def _check(table: str) -> None:
