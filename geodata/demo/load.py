@@ -81,8 +81,9 @@ def write_demo(conn: psycopg.Connection, data: DemoData, progress: bool = False)
     counts: dict[str, int] = {}
     with tqdm(steps, desc="writing", unit="table", file=sys.stderr, disable=not progress, leave=False) as bar:
         for table, write in bar:
-            what = ("households of " if table == "resident" else "") + f"{len(getattr(data, _FRAME[table])):,}"
-            bar.set_description(f"writing {table} ({what} rows)")
+            n = len(getattr(data, _FRAME[table]))
+            bar.set_description(f"writing residents of {n:,} addresses" if table == "resident"
+                                else f"writing {table} ({n:,} rows)")
             written = write()
             if isinstance(written, dict):  # the population step writes households, residents and tags
                 counts.update(written)

@@ -119,3 +119,21 @@ def fetch_grid_at(conn: psycopg.Connection, lon: float, lat: float) -> str | Non
     """Code of the grid containing the point (lon, lat, EPSG:4326), or None."""
     row = conn.execute(Q.GRID_AT, {"lon": float(lon), "lat": float(lat)}).fetchone()
     return row[0] if row else None
+
+
+def fetch_raw_counts_for_bench(conn: psycopg.Connection, res: int, tag: str | None, bbox: BBox) -> list[tuple]:
+    """BENCH BASELINE ONLY: people per H3 cell by a GROUP BY over the raw tables, *unsuppressed*.
+
+    What the density layer would cost without the published table; never send it anywhere.
+    """
+    if res not in RESOLUTIONS:
+        raise InvalidInput(f"H3 resolution must be 7..10, got {res!r}")
+    tag = check_tag(conn, tag)
+    query = sql.SQL(Q.RAW_CELLS_IN_VIEW).format(res=sql.SQL(str(res)))
+    return conn.execute(query, {"tag": None if tag == ALL else tag, "minlon": bbox.minlon, "minlat": bbox.minlat,
+                                "maxlon": bbox.maxlon, "maxlat": bbox.maxlat}).fetchall()
+
+
+def count_residents(conn: psycopg.Connection) -> int:
+    """How many residents the database holds."""
+    return conn.execute(Q.COUNT_RESIDENTS).fetchone()[0]

@@ -133,3 +133,15 @@ UPDATE household h SET size = h.size + g.n
 COPY_RESIDENT_ROWS = ("COPY resident (id, household_id, address_id, street_code, birth_year, sex, ref_hash) "
                       "FROM STDIN")
 COPY_RESIDENT_TAG_ROWS = "COPY resident_tag (resident_id, tag_code) FROM STDIN"
+
+# Bench baseline only (bench/density_viewport.py): the naive GROUP BY over the raw resident
+# table, unsuppressed; {res} is a whitelisted literal 7..10. Never used for a response.
+RAW_CELLS_IN_VIEW = """
+SELECT a.h3_r{res} AS cell, count(*)::int AS n
+  FROM resident r
+  JOIN address a ON a.id = r.address_id
+ WHERE a.geom && ST_MakeEnvelope(%(minlon)s, %(minlat)s, %(maxlon)s, %(maxlat)s, 4326)
+   AND (%(tag)s::text IS NULL OR EXISTS (SELECT 1 FROM resident_tag t
+                                          WHERE t.resident_id = r.id AND t.tag_code = %(tag)s::text))
+ GROUP BY 1"""
+COUNT_RESIDENTS = "SELECT count(*) FROM resident"
