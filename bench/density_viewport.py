@@ -14,13 +14,13 @@ import json
 import statistics
 import time
 
+from viewport_addresses import BENCH_DB, bench_dsn, ensure_loaded, pct, viewport  # bench/ sibling
+
 from app.i18n import strings
 from geodata.db import connect
 from geodata.population.read import count_residents, fetch_raw_counts_for_bench
 from layers.density import build_density, resolution_for_zoom
 from layers.view import View
-
-from viewport_addresses import BENCH_DB, bench_dsn, ensure_loaded, pct, viewport  # noqa: I001 (bench/ sibling)
 
 ZOOMS = [("district", 10), ("district+", 11), ("street", 12), ("street+", 13), ("grid", 15), ("grid+", 16)]
 TAGS = ("*", "elderly_alone", "drug_rehab")

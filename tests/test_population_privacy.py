@@ -16,7 +16,6 @@ import math
 import h3
 import numpy as np
 import pandas as pd
-import pytest
 
 from geodata.population.publish import expand_atoms, publish_atoms
 
