@@ -9,9 +9,11 @@ from __future__ import annotations
 from dash import dcc, html
 
 from geodata import cases as gc
+from geodata import warnings as gw
 from geodata.cases.map_queries import fetch_case_codes, fetch_case_id, fetch_place_names
 from geodata.errors import InvalidInput
 from layers.cases import local_time
+from layers.warnings import ITEM_TYPE
 
 #: Pattern-matching id type of the action buttons (``{"type": ACTION_TYPE, "action": name}``).
 ACTION_TYPE = "og-case-action"
@@ -51,6 +53,17 @@ def _details(case: gc.Case, names: dict, dup_code: str | None, departments: dict
     if case.description:
         rows.append(html.P(case.description, className="og-case-desc"))
     return rows
+
+
+def _warning_link(conn, case: gc.Case, t: dict, lang: str) -> list:
+    """The IoT warning a case was made from, as a button that opens it in the warning panel."""
+    w = gw.fetch_warning_for_case(conn, case.id)
+    if w is None:
+        return []
+    label = f"{t[f'warn_level_{w.level}']} · {w.kind_name_en if lang == 'en' else w.kind_name_zh} · {w.sensor_code}"
+    return [html.Div([html.Span(t["warn_from"], className="og-k"), " ",
+                      html.Button(label, id={"type": ITEM_TYPE, "id": w.id, "src": "case"}, n_clicks=0,
+                                  className="og-link")], className="og-row")]
 
 
 def _timeline(events: list[dict], departments: dict, t: dict, lang: str) -> html.Ol:
@@ -113,6 +126,7 @@ def build_drawer(conn, case_id: int, t: dict, lang: str) -> tuple[list, dict, gc
                  className="og-case-badges"),
         html.H3(case.code, className="og-detail-title"),
         *_details(case, names, dup_code, departments, t, lang),
+        *_warning_link(conn, case, t, lang),
         html.Div(t["actions"], className="og-panel-title og-block"),
         *_action_form(case, gc.allowed_actions(case.state), dept_options, t),
         html.Div(t["timeline"], className="og-panel-title og-block"),

@@ -78,6 +78,7 @@ def test_red_warning_is_announced_then_converted_and_risk_layers_draw(server, de
         pg.click("#og-warn-detail .og-link")
         pg.wait_for_selector("#og-drawer:not(.og-hidden)", timeout=10_000)
         assert case_code in pg.inner_text("#og-drawer-body")
+        assert "来源预警" in pg.inner_text("#og-drawer-body") and code in pg.inner_text("#og-drawer-body")
         pg.click("#og-drawer-close")
 
         # Risk heatmap (our canvas layer) and choropleth, each with its legend.

@@ -82,6 +82,12 @@ def test_acting_from_the_panel(board):
     with board["db"].connect() as conn:
         w = gw.fetch_warning(conn, wid)
     assert w.state == "converted" and w.case_code in _text(toast) and '"og-case-link"' in _text(body)
+    # The case drawer links back to the warning (opens it in the warning panel).
+    from layers.case_drawer import build_drawer
+
+    with board["db"].connect() as conn:
+        drawer, _, _ = build_drawer(conn, w.case_id, ZH, "zh")
+    assert ZH["warn_from"] in _text(drawer) and f'"id": {wid}, "src": "case"' in _text(drawer)
 
 
 def test_page_has_the_warning_parts(board):
