@@ -118,8 +118,9 @@ def _layer_panel(t: dict, kinds: list[dict], checked: list[str], lang: str = "zh
         dcc.Checklist(id=ids.FACILITY_KINDS, options=kind_options, value=checked,
                       className="og-checklist og-kinds"),
         html.Div(t["legend"], className="og-panel-title"),
-        html.Div(id=ids.LEGEND, className="og-legend"),
+        # The risk overlay's legend first: when it is on, it is what the map mostly shows.
         html.Div(id=ids.RISK_LEGEND, className="og-legend og-risk-legend"),
+        html.Div(id=ids.LEGEND, className="og-legend"),
         density_layout.controls(t, lang),
     ], className="og-panel og-left")
 
