@@ -48,9 +48,23 @@ def cmd_serve(args) -> int:
             self.cfg.set("accesslog", None)
 
         def load(self):
-            from app.factory import create_app
-
-            return create_app().server
+            return build_server()
 
     _Server().run()
     return 0
+
+
+def build_server():
+    """The dashboard's Flask server for one gunicorn worker, set up before it takes requests.
+
+    Dash completes its setup (registering the script paths it serves) on the first request,
+    behind a flag it sets before the work is done, so the browser's parallel first requests to
+    a fresh worker's thread pool could be answered half set up: a 500 for react-dom and a page
+    stuck on "Loading..." — on a wall screen, until someone reloads it. One request here
+    finishes the setup before the worker accepts connections.
+    """
+    from app.factory import create_app
+
+    server = create_app().server
+    server.test_client().get("/")
+    return server
