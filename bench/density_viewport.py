@@ -22,7 +22,8 @@ from geodata.population.read import count_residents, fetch_raw_counts_for_bench
 from layers.density import build_density, resolution_for_zoom
 from layers.view import View
 
-ZOOMS = [("district", 10), ("district+", 11), ("street", 12), ("street+", 13), ("grid", 15), ("grid+", 16)]
+ZOOMS = [("district", 10), ("district+", 11), ("street", 12), ("street+", 13), ("block", 14), ("block+", 15),
+         ("grid", 16), ("grid+", 17)]
 TAGS = ("*", "elderly_alone", "drug_rehab")
 TARGET_MS = 200
 

@@ -29,7 +29,7 @@ def _bounds(conn, zoom):
 
 
 def test_zoom_to_resolution_and_breaks():
-    assert [resolution_for_zoom(z) for z in (9, 11, 12, 13, 14, 15, 18)] == [7, 7, 8, 9, 9, 10, 10]
+    assert [resolution_for_zoom(z) for z in (9, 11, 12, 13, 14, 15, 16, 18)] == [7, 7, 8, 8, 9, 9, 10, 10]
     b = nice_breaks([10, 12, 40, 300, 900])
     assert b == sorted(b) and b[-1] == 900 and len(b) <= 5
     assert nice_breaks([]) == [] and nice_breaks([15, 15]) == [15]
