@@ -20,7 +20,10 @@ import os
 import statistics
 import time
 
+from cases_batch_kpi import ensure_history
 from viewport_addresses import bench_dsn, ensure_loaded
+
+from geodata.db import connect
 
 CASES = [  # name, spec query
     ("A4 150 dpi PNG", {"size": "A4", "orientation": "landscape", "dpi": "150", "format": "png"}),
@@ -79,6 +82,8 @@ def main() -> None:
     dsn = args.dsn or bench_dsn()
     if not args.dsn:
         ensure_loaded(dsn)
+        with connect(dsn) as conn:  # the wall view waits for live cases: 90 days of history, once
+            ensure_history(conn)
     os.environ["ONEGRID_DATABASE_URL"] = dsn
     from geodata.settings import get_settings
 
