@@ -74,3 +74,10 @@ def test_residents_need_a_plain_csv(demo_db, tmp_path):
     missing = tmp_path / "m.csv"
     missing.write_text("sex,tags\nM,\n")
     assert main(["import", "residents", str(missing)]) == 2
+
+
+def test_a_missing_residents_file_is_a_one_line_error(demo_db, tmp_path, capsys):
+    before = demo_db.count("resident")
+    assert main(["import", "residents", str(tmp_path / "nope.csv")]) == 2
+    assert "no such file" in capsys.readouterr().err
+    assert demo_db.count("resident") == before

@@ -275,7 +275,10 @@ def _text_rows(path: Path, encoding: str | None) -> tuple[pd.DataFrame, list[str
 
 def read_plain_csv(path: str | Path, encoding: str | None = None) -> pd.DataFrame:
     """A CSV without geometry (e.g. residents): every cell as text, plus ``_where`` ("line N")."""
-    frame, where = _text_rows(Path(path), encoding)
+    path = Path(path)
+    if not path.exists():
+        raise InvalidInput(f"{path}: no such file")
+    frame, where = _text_rows(path, encoding)
     frame.insert(0, "_where", where)
     return frame
 
