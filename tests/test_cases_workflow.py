@@ -146,7 +146,7 @@ def test_every_legal_transition_and_the_event_log(conn):
     (FULL[:8], "evaluate", {"satisfaction": 9}, "satisfaction"),
     ([], "reject", {}, "note"),
     ([], "mark_duplicate", {}, "duplicate_of"),
-    ([], "fly", {}, "unknown action"),
+    ([], "fly", {}, "unknown case action"),
 ])
 def test_illegal_transitions_are_refused(conn, steps, action, kw, match):
     case = _new(conn)

@@ -13,17 +13,18 @@ from datetime import datetime
 
 import psycopg
 from psycopg import sql
-from psycopg.rows import dict_row
 
-from geodata.cases.model import ACTIONS, MAX_NOTE, Case, allowed_actions, check_aware
+from geodata.cases.model import ACTIONS, MAX_NOTE, Case, check_aware
 from geodata.cases.read import fetch_case
-from geodata.errors import Conflict, InvalidInput, NotFound
+from geodata.errors import InvalidInput
+from geodata.transitions import StateMachine, lock_for_action, require_actor
 
 _LOCK = """
 SELECT c.id, c.state, c.version, c.street_code, c.department_code, k.time_limit_hours
   FROM cases c JOIN case_category k ON k.code = c.category_code
  WHERE c.id = %s FOR UPDATE OF c"""
-_LAST_EVENT = "SELECT actor, at, to_state FROM case_event WHERE case_id = %s ORDER BY id DESC LIMIT 1"
+_LAST_EVENT = "SELECT actor, at FROM case_event WHERE case_id = %s ORDER BY id DESC LIMIT 1"
+_MACHINE = StateMachine("case", ACTIONS, "the case is final", _LOCK, _LAST_EVENT)
 _DEPARTMENT_EXISTS = "SELECT 1 FROM department WHERE code = %s"
 _CASE_EXISTS = "SELECT 1 FROM cases WHERE id = %s"
 _EVENT = """
@@ -32,13 +33,6 @@ VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"""
 #: action → the timestamp column it sets (whitelist for sql.Identifier).
 _STAMPS = {"register": "registered_at", "dispatch": "dispatched_at", "feedback": "fed_back_at",
            "close": "closed_at", "evaluate": "evaluated_at"}
-
-
-def _conflict(conn: psycopg.Connection, row: dict, expected: int) -> Conflict:
-    last = conn.execute(_LAST_EVENT, (row["id"],)).fetchone()
-    who = f" by {last[0]} at {last[1].isoformat(timespec='seconds')}" if last else ""
-    return Conflict(f"case {row['id']} was changed{who}: it is now '{row['state']}' (version "
-                    f"{row['version']}, you had version {expected}); reload it and try again")
 
 
 def _extra(conn, case_id: int, action: str, row: dict, *, at, note, department_code, duplicate_of,
@@ -109,29 +103,13 @@ def transition(conn: psycopg.Connection, case_id: int, action: str, *, actor: st
     NotFound, Conflict, InvalidInput (illegal action for the state: the message names the
     state and the allowed actions). Never commits.
     """
-    if action not in ACTIONS:
-        raise InvalidInput(f"unknown action {action!r}; use one of {', '.join(ACTIONS)}")
-    actor = str(actor or "").strip()
-    if not actor:
-        raise InvalidInput("actor is required (who acts on the case)")
+    actor = require_actor(actor, "case")
     note = str(note or "")
     if len(note) > MAX_NOTE:
         raise InvalidInput(f"note is longer than {MAX_NOTE} characters")
     check_aware(at, "at")
-    try:
-        case_id = int(case_id)
-    except (TypeError, ValueError) as exc:
-        raise NotFound(f"case {case_id!r} not found") from exc
-    with conn.cursor(row_factory=dict_row) as cur:
-        row = cur.execute(_LOCK, (case_id,)).fetchone()
-    if row is None:
-        raise NotFound(f"case {case_id} not found")
-    if expected_version is not None and int(expected_version) != row["version"]:
-        raise _conflict(conn, row, int(expected_version))
-    sources, to_state = ACTIONS[action]
-    if row["state"] not in sources:
-        allowed = ", ".join(allowed_actions(row["state"])) or "none (the case is final)"
-        raise InvalidInput(f"cannot {action} case {case_id}: it is '{row['state']}'; allowed actions: {allowed}")
+    row, to_state = lock_for_action(conn, _MACHINE, case_id, action, expected_version)
+    case_id = row["id"]
     extra = _extra(conn, case_id, action, row, at=at, note=note, department_code=department_code,
                    duplicate_of=duplicate_of, satisfaction=satisfaction)
     at = at or conn.execute("SELECT now()").fetchone()[0]

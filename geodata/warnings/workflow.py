@@ -13,12 +13,12 @@ from __future__ import annotations
 from datetime import datetime
 
 import psycopg
-from psycopg.rows import dict_row
 
 from geodata.cases import create_case
 from geodata.cases.model import check_aware
-from geodata.errors import Conflict, InvalidInput, NotFound
-from geodata.warnings.model import ACTIONS, LEVEL_ROMAN, MAX_REASON, Warning, allowed_warning_actions
+from geodata.errors import InvalidInput
+from geodata.transitions import StateMachine, lock_for_action, require_actor
+from geodata.warnings.model import ACTIONS, LEVEL_ROMAN, MAX_REASON, Warning
 from geodata.warnings.read import fetch_warning
 
 _LOCK = """
@@ -39,6 +39,7 @@ INSERT INTO warning_event (warning_id, street_code, at, action, from_state, to_s
 VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"""
 _LINK_CASE = "UPDATE cases SET warning_id = %s WHERE id = %s"
 _NOW = "SELECT now()"
+_MACHINE = StateMachine("warning", ACTIONS, "the warning is closed", _LOCK, _LAST_EVENT)
 
 
 def case_attributes(kind_code: str, category: str, value: float) -> dict:
@@ -50,13 +51,6 @@ def case_attributes(kind_code: str, category: str, value: float) -> dict:
     if category == "manhole_cover":
         return {"cover_state": "missing" if kind_code == "manhole_tilt" and value >= 30 else "loose"}
     return {}
-
-
-def _conflict(conn, row: dict, expected: int) -> Conflict:
-    last = conn.execute(_LAST_EVENT, (row["id"],)).fetchone()
-    who = f" by {last[0]} at {last[1].isoformat(timespec='seconds')}" if last else ""
-    return Conflict(f"warning {row['id']} was changed{who}: it is now '{row['state']}' (version "
-                    f"{row['version']}, you had version {expected}); reload it and try again")
 
 
 def _convert(conn, row: dict, actor: str, note: str, at: datetime) -> int:
@@ -86,31 +80,15 @@ def act_on_warning(conn: psycopg.Connection, warning_id: int, action: str, *, ac
     NotFound, Conflict, InvalidInput (unknown/illegal action — the message names the state and
     the allowed actions — missing actor or reason). Never commits.
     """
-    if action not in ACTIONS:
-        raise InvalidInput(f"unknown warning action {action!r}; use one of {', '.join(ACTIONS)}")
-    actor = str(actor or "").strip()
-    if not actor:
-        raise InvalidInput("actor is required (who acts on the warning)")
+    actor = require_actor(actor, "warning")
     reason = str(reason or "").strip()
     if len(reason) > MAX_REASON:
         raise InvalidInput(f"reason is longer than {MAX_REASON} characters")
     if action == "dismiss" and not reason:
         raise InvalidInput("dismiss needs a reason (e.g. 误报 false alarm, 设备维护 maintenance)")
     check_aware(at, "at")
-    try:
-        warning_id = int(warning_id)
-    except (TypeError, ValueError) as exc:
-        raise NotFound(f"warning {warning_id!r} not found") from exc
-    with conn.cursor(row_factory=dict_row) as cur:
-        row = cur.execute(_LOCK, (warning_id,)).fetchone()
-    if row is None:
-        raise NotFound(f"warning {warning_id} not found")
-    if expected_version is not None and int(expected_version) != row["version"]:
-        raise _conflict(conn, row, int(expected_version))
-    sources, to_state = ACTIONS[action]
-    if row["state"] not in sources:
-        allowed = ", ".join(allowed_warning_actions(row["state"])) or "none (the warning is closed)"
-        raise InvalidInput(f"cannot {action} warning {warning_id}: it is '{row['state']}'; allowed actions: {allowed}")
+    row, to_state = lock_for_action(conn, _MACHINE, warning_id, action, expected_version)
+    warning_id = row["id"]
     at = at or conn.execute(_NOW).fetchone()[0]
     case_id = _convert(conn, row, actor, reason, at) if action == "convert" else None
     conn.execute(_UPDATE, {"state": to_state, "at": at, "reason": reason or None, "case_id": case_id, "id": warning_id})
