@@ -11,12 +11,14 @@ from layers.screen_export import build_export_urls
 
 
 def update_urls(bounds, layers, metric, kinds, case_filter, root_class, size, orientation, dpi, fmt, data_layer,
-                data_format, lang, t, risk_window=None) -> tuple:
+                data_format, lang, t, risk_window=None, risk_frame=None, density_tag=None, density_metric=None,
+                zoom=None) -> tuple:
     """Plain function behind the callback: (URL store, toast)."""
     theme = "light" if "og-theme-light" in (root_class or "") else "dark"
+    overlays = {"zoom": zoom, "risk_frame": risk_frame, "density_tag": density_tag, "density_metric": density_metric}
     try:
         urls = build_export_urls(bounds, layers, metric, kinds, case_filter, lang, theme, size, orientation, dpi, fmt,
-                                 data_layer, data_format, risk_window)
+                                 data_layer, data_format, risk_window, overlays)
     except Exception as exc:  # noqa: BLE001 - shown as a message
         return no_update, error_toast(exc, t)
     return urls, no_update
@@ -30,6 +32,9 @@ def register(ids) -> None:
         Input(ids.EXPORT_SIZE, "value"), Input(ids.EXPORT_ORIENTATION, "value"), Input(ids.EXPORT_DPI, "value"),
         Input(ids.EXPORT_FORMAT, "value"), Input(ids.EXPORT_DATA_LAYER, "value"), Input(ids.EXPORT_DATA_FORMAT, "value"),
         State(ids.LANG, "data"), State(ids.STRINGS, "data"), Input(ids.RISK_WINDOW, "value"),
+        # The overlays' own controls and the zoom (their hexagon resolution follows it).
+        Input(ids.RISK_FRAME, "value"), Input(ids.DENSITY_TAG, "value"), Input(ids.DENSITY_METRIC, "value"),
+        Input(ids.MAP, "zoom"),
         prevent_initial_call="initial_duplicate",
     )(update_urls)
     dash.clientside_callback(

@@ -46,17 +46,23 @@ def _classes(scale: float) -> list[float]:
     return [round(scale * s, 1) for s in CLASS_SHARES]
 
 
-def build_risk(conn, view: View, window: str, frame: int | None, t: dict, want_heat: bool, want_cells: bool) -> dict:
+def _surface(conn, window: str, at: datetime, bbox, res: int) -> dict:
+    surface = gr.fetch_risk_surface(conn, window, at=at, bbox=bbox)
+    return gr.aggregate_to_parent(surface, res) if res != gr.RES else surface
+
+
+def build_risk(conn, view: View, window: str, frame: int | None, t: dict, want_heat: bool, want_cells: bool,
+               scale_bbox=None) -> dict:
     """``{heat, cells, legend, time}`` for the viewport: heat (one-feature GeoJSON for the canvas
     layer), cells (hexagons with class ``c`` and score ``s``), the legend block and the
-    "as of" label. Layers not wanted come back empty."""
+    "as of" label. Layers not wanted come back empty. ``scale_bbox`` (lon/lat) scales classes
+    and heat on that box's scores instead of the view's (a snapshot sheet wider than the
+    screen it was taken from keeps the screen's colours)."""
     gr.rebuild_risk_surface(conn)
     at, live = frame_time(conn, window, frame)
-    surface = gr.fetch_risk_surface(conn, window, at=at, bbox=view.bbox)
     res = 7 if view.zoom <= DISTRICT_ZOOM else gr.RES
-    if res != gr.RES:
-        surface = gr.aggregate_to_parent(surface, res)
-    scale = gr.score_scale(surface)
+    surface = _surface(conn, window, at, view.bbox, res)
+    scale = gr.score_scale(surface if scale_bbox is None else _surface(conn, window, at, scale_bbox, res))
     breaks = _classes(scale)
     empty = {"type": "FeatureCollection", "features": []}
     heat, cells = empty, empty

@@ -22,8 +22,11 @@ def _bbox_text(bounds) -> str | None:
 
 
 def build_export_urls(bounds, layers, metric, kinds, case_filter, lang, theme, size, orientation, dpi, fmt,
-                      data_layer, data_format, risk_window=None) -> dict:
+                      data_layer, data_format, risk_window=None, overlays: dict | None = None) -> dict:
     """``{snapshot, briefing, data}`` URLs (paths with query strings) for the current map.
+
+    ``overlays`` is the rest of what the map shows: ``zoom`` (the map's), ``risk_frame``
+    (playback), ``density_tag`` and ``density_metric`` (the density controls).
 
     Raises InvalidInput/InvalidBBox when a control holds something the routes would refuse.
     """
@@ -34,12 +37,15 @@ def build_export_urls(bounds, layers, metric, kinds, case_filter, lang, theme, s
         "kinds": ",".join(kinds) if kinds is not None else None, "window": flt.get("window"),
         "states": ",".join(flt.get("states") or []), "categories": ",".join(flt.get("categories") or []),
         "channels": ",".join(flt.get("channels") or []), "streets": ",".join(flt.get("streets") or []),
-        "risk_window": risk_window, "lang": lang, "theme": theme, "size": size, "orientation": orientation, "dpi": dpi, "format": fmt})
+        "risk_window": risk_window, **{k: v for k, v in (overlays or {}).items() if v is not None},
+        "lang": lang, "theme": theme, "size": size, "orientation": orientation, "dpi": dpi, "format": fmt})
     streets = flt.get("streets") or []
     briefing = {"lang": spec.lang} | ({"street": streets[0]} if len(streets) == 1 else {})
     data = {"lang": spec.lang} | ({"bbox": bbox} if bbox else {})
     if data_layer == "cases":
         data |= {k: ",".join(flt.get(k) or []) for k in ("states", "categories", "channels", "streets") if flt.get(k)}
         data["window"] = spec.window
+    if data_layer == "density" and spec.density_tag != "*":
+        data["tag"] = spec.density_tag
     return {"snapshot": f"/export/snapshot?{spec.query_string()}", "briefing": f"/export/briefing?{urlencode(briefing)}",
             "data": f"/export/data/{data_layer}.{data_format}?{urlencode(data)}"}

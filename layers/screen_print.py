@@ -24,14 +24,13 @@ from geodata.db import pooled
 from geodata.errors import NotFound
 from geodata.geometry import BBox
 from geodata.settings import get_settings
-from layers import display, sensors
-from layers.cases import build_case_layer, parse_filter
+from layers import display
+from layers.cases import parse_filter
 from layers.facilities import build_kinds, default_kinds, kind_styles
 from layers.grids import CASE_METRICS
-from layers.risk import build_risk
+from layers.screen_overlays import add_overlays
 from layers.screen_spec import SnapshotSpec, fit_zoom, sheet_of
-from layers.view import View
-from layers.viewport import LayerRequest, build_viewport
+from layers.viewport import LAYERS, LayerRequest, build_viewport
 
 #: Extra margin around a street's or the district's extent (fraction of its size).
 _PAD = 0.04
@@ -179,32 +178,14 @@ def build_sheet(spec: SnapshotSpec, t: dict, now: datetime | None = None,
         flt = parse_filter(spec.case_filter(), now)
         # No kinds given: the map page's first choice (dense kinds such as video points off).
         chosen = spec.kinds if spec.kinds is not None else tuple(default_kinds(kinds, get_settings().max_features))
-        request = LayerRequest(layers=spec.layers, metric=spec.metric, kinds=chosen, lang=spec.lang,
-                               case_filter=flt if spec.metric in CASE_METRICS else None)
+        request = LayerRequest(layers=tuple(x for x in spec.layers if x in LAYERS), metric=spec.metric, kinds=chosen,
+                               lang=spec.lang, case_filter=flt if spec.metric in CASE_METRICS else None)
         data = build_viewport(bounds, zoom, request, t)
-        data["cases"] = {"type": "FeatureCollection", "features": []}
-        if "cases" in spec.layers:
-            fc = build_case_layer(conn, View(BBox(*data["view"]["bbox"]), zoom), flt, t, spec.lang)
-            if fc.pop("truncated"):
-                data["truncated"].append("cases")
-            del fc["cursor"], fc["checked"]
-            data["cases"] = fc
-        data["sensors"] = {"type": "FeatureCollection", "features": []}
-        sensor_kinds = sensors.kind_styles(conn, spec.lang) if "sensors" in spec.layers else {}
-        if sensor_kinds:
-            fc = sensors.build_sensor_layer(conn, View(BBox(*data["view"]["bbox"]), zoom))
-            if fc.pop("truncated"):
-                data["truncated"].append("sensors")
-            data["sensors"] = display.collection_to_display(fc)
-        data["risk_heat"] = data["risk_cells"] = {"type": "FeatureCollection", "features": []}
-        heat, cells = "risk_heat" in spec.layers, "risk_cells" in spec.layers
-        if heat or cells:
-            # The command map's risk layers (layers.risk): heat canvas and/or classed hexagons.
-            risk = build_risk(conn, View(BBox(*data["view"]["bbox"]), zoom), spec.risk_window, None, t, heat, cells)
-            data["risk_heat"], data["risk_cells"] = risk["heat"], risk["cells"]
-            data["legend"].extend(risk["legend"])
+        overlays = add_overlays(conn, spec, data, zoom, flt, t)
+        if overlays["risk_time"]:
+            subtitle += f" · {t['legend_risk']} {t['risk_window_' + spec.risk_window]} {overlays['risk_time']}"
     title = spec.title or f"{place or extent.district_name or t['product']} · {t['print_title_suffix']}"
     return {"layout": layout, "zoom": zoom, "center": [lat, lon], "data": data, "kind_styles": kind_styles(kinds),
-            "sensor_kinds": sensor_kinds,
+            "sensor_kinds": overlays["sensor_kinds"],
             "legend": build_legend(spec, data["legend"], kinds, chosen, t), "title": title, "subtitle": subtitle,
             "source": source_line(t), "truncated": data["truncated"], "bbox": bbox.as_tuple()}

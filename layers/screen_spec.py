@@ -1,7 +1,8 @@
 """What a map snapshot shows and at what size: the print sheet's specification.
 
-A :class:`SnapshotSpec` is the current map view (extent, visible layers, grid metric, facility
-kinds, case filter, language, theme) plus the sheet (screen / A4 / A3, portrait / landscape,
+A :class:`SnapshotSpec` is the current map view (extent, zoom, visible layers, grid metric,
+facility kinds, case filter, the overlays' own controls — density tag and metric, risk window
+and playback frame —, language, theme) plus the sheet (screen / A4 / A3, portrait / landscape,
 dpi) and the file format. It travels as URL query parameters (the print page, the download
 route, the CLI all parse the same ones), so a snapshot is reproducible from its URL.
 
@@ -19,6 +20,7 @@ from geodata.cases.model import CHANNELS, STATES
 from geodata.errors import InvalidInput
 from geodata.geometry import BBox, parse_bbox
 from layers.cases import DEFAULT_WINDOW, WINDOWS
+from layers.risk import FRAMES as RISK_FRAMES
 from layers.viewport import DEFAULT_LAYERS, LAYERS
 
 #: Paper sizes, portrait (width, height) in millimetres.
@@ -28,19 +30,25 @@ ORIENTATIONS = ("portrait", "landscape")
 FORMATS = ("pdf", "png")
 METRICS = ("households", "addresses", "cases", "overdue_rate")
 RISK_WINDOWS = ("24h", "7d", "30d")
+DENSITY_METRICS = ("count", "per_km2")
 CSS_DPI = 96
 MAX_DPI = 300
 MIN_DPI = 72
 #: Largest screen-size snapshot (a 4K wall), CSS pixels.
 MAX_SCREEN_PX = (3840, 2160)
-#: Layers a snapshot can show: the map's own (:data:`layers.viewport.LAYERS`).
-LAYERS_ALL: tuple[str, ...] = tuple(LAYERS)
+#: Layers a snapshot can show: the map's own (:data:`layers.viewport.LAYERS`) and the
+#: key-population density overlay (its own controls on the map page).
+LAYERS_ALL: tuple[str, ...] = (*LAYERS, "density")
 
 
 @dataclass(frozen=True)
 class SnapshotSpec:
     """One snapshot: view, layers, filters and sheet. ``bbox`` or ``street`` gives the extent
-    (neither: the whole district); ``kinds`` None = every facility kind."""
+    (neither: the whole district); ``kinds`` None = every facility kind. ``zoom`` is the
+    Leaflet zoom of the screen the snapshot is taken from (None: fitted to the sheet); the
+    aggregated overlays take their resolution and colour classes from that screen view, so the
+    sheet shows the screen's hexagons in the screen's colours. ``density_tag`` ``"*"`` = all
+    residents; ``risk_frame`` None = now (else 0..RISK_FRAMES-1 through the window)."""
 
     bbox: BBox | None = None
     street: str | None = None
@@ -53,6 +61,10 @@ class SnapshotSpec:
     streets: tuple[str, ...] = ()
     window: str = DEFAULT_WINDOW
     risk_window: str = "7d"
+    risk_frame: int | None = None
+    density_tag: str = "*"
+    density_metric: str = "count"
+    zoom: float | None = None
     lang: str = "zh"
     theme: str = "dark"
     size: str = "A4"
@@ -72,13 +84,18 @@ class SnapshotSpec:
     def to_query(self) -> dict:
         """Query parameters that :func:`parse_spec` reads back to an equal spec."""
         q = {"layers": ",".join(self.layers), "metric": self.metric, "window": self.window,
-             "risk_window": self.risk_window, "lang": self.lang,
+             "risk_window": self.risk_window, "density_tag": self.density_tag,
+             "density_metric": self.density_metric, "lang": self.lang,
              "theme": self.theme, "size": self.size, "orientation": self.orientation, "dpi": self.dpi,
              "format": self.fmt}
         if self.bbox is not None:
             q["bbox"] = ",".join(f"{v:.7f}" for v in self.bbox.as_tuple())
         if self.street:
             q["street"] = self.street
+        if self.zoom is not None:
+            q["zoom"] = f"{self.zoom:.3f}"
+        if self.risk_frame is not None:
+            q["risk_frame"] = self.risk_frame
         if self.kinds is not None:
             q["kinds"] = ",".join(self.kinds)
         for name in ("states", "categories", "channels", "streets"):
@@ -128,6 +145,32 @@ def _subset(name: str, values: tuple[str, ...], allowed) -> tuple[str, ...]:
     return values
 
 
+def _frame(value) -> int | None:
+    """A playback frame; the last one (now) is None so the spec of "now" is one spec."""
+    frame = _int("risk_frame", value, 0, RISK_FRAMES - 1, RISK_FRAMES - 1)
+    return None if frame == RISK_FRAMES - 1 else frame
+
+
+def _tag(value) -> str:
+    """A population tag code (checked against the database when the sheet is drawn)."""
+    tag = str(value or "*").strip() or "*"
+    if tag != "*" and not tag.replace("_", "").isalnum():
+        raise InvalidInput(f"density_tag must be a population tag code, got {tag!r}")
+    return tag
+
+
+def _zoom(value) -> float | None:
+    if value in (None, ""):
+        return None
+    try:
+        zoom = float(value)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"zoom must be a number, got {value!r}") from None
+    if not 0 <= zoom <= 22:
+        raise InvalidInput(f"zoom must be within 0..22, got {zoom:g}")
+    return zoom
+
+
 def parse_spec(query: dict) -> SnapshotSpec:
     """A :class:`SnapshotSpec` from query parameters (strings, lists joined by commas).
 
@@ -148,6 +191,10 @@ def parse_spec(query: dict) -> SnapshotSpec:
         streets=_list(q.get("streets")),
         window=_choice("window", q.get("window"), WINDOWS, DEFAULT_WINDOW),
         risk_window=_choice("risk_window", q.get("risk_window"), RISK_WINDOWS, "7d"),
+        risk_frame=_frame(q.get("risk_frame")),
+        density_tag=_tag(q.get("density_tag")),
+        density_metric=_choice("density_metric", q.get("density_metric"), DENSITY_METRICS, "count"),
+        zoom=_zoom(q.get("zoom")),
         lang=_choice("lang", q.get("lang"), ("zh", "en"), "zh"),
         theme=_choice("theme", q.get("theme"), ("dark", "light"), "dark"),
         size=_choice("size", size, SIZES, "A4"),

@@ -17,7 +17,16 @@ from tqdm import tqdm
 from app.snapshot.service import local_dashboard, render_briefing, render_snapshot
 from geodata.errors import InvalidInput
 from layers.cases import WINDOWS
-from layers.screen_spec import MAX_DPI, METRICS, ORIENTATIONS, SIZES, parse_spec
+from layers.screen_spec import (
+    DENSITY_METRICS,
+    LAYERS_ALL,
+    MAX_DPI,
+    METRICS,
+    ORIENTATIONS,
+    RISK_WINDOWS,
+    SIZES,
+    parse_spec,
+)
 
 STAGES = ("open", "draw", "write")
 
@@ -32,10 +41,14 @@ def register(sub: argparse._SubParsersAction) -> None:
                             "starts with a minus sign")
     where.add_argument("--street", metavar="CODE", help="a street/town's extent (9-digit code)")
     p.add_argument("--layers", default="outlines,grids,facilities,roads,cases",
-                   help="comma-separated: outlines, grids, addresses, facilities, roads, cases")
+                   help=f"comma-separated: {', '.join(LAYERS_ALL)}")
     p.add_argument("--metric", choices=METRICS, default="households", help="grid colouring")
     p.add_argument("--kinds", help="facility kinds, comma-separated (default: the map's first choice)")
     p.add_argument("--window", choices=WINDOWS, default="7d", help="case time window")
+    p.add_argument("--density-tag", default="*",
+                   help="density layer: one key-population tag code (default *: all residents)")
+    p.add_argument("--density-metric", choices=DENSITY_METRICS, default="count", help="density layer: people or per km²")
+    p.add_argument("--risk-window", choices=RISK_WINDOWS, default="7d", help="risk layers: time window")
     for name in ("states", "categories", "channels", "streets"):
         p.add_argument(f"--{name}", help=f"case filter: {name}, comma-separated")
     p.add_argument("--size", choices=SIZES, default="A4", help="sheet size (screen = --width × --height pixels)")
@@ -87,7 +100,8 @@ def cmd_snapshot(args) -> int:
     fmt = _format(args.out, ("png", "pdf"))
     query = {k: getattr(args, k) for k in ("bbox", "street", "layers", "metric", "kinds", "window", "states",
                                             "categories", "channels", "streets", "size", "orientation", "dpi",
-                                            "width", "height", "title", "lang", "theme")}
+                                            "width", "height", "title", "lang", "theme", "density_tag",
+                                            "density_metric", "risk_window")}
     spec = parse_spec(query | {"format": fmt})
     bar, step = _bar(f"snapshot {Path(args.out).name}")
     try:

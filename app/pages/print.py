@@ -30,6 +30,7 @@ ns = Namespace("onegrid", "map")
 cases_ns = Namespace("onegrid", "cases")
 warn_ns = Namespace("onegrid", "warn")
 heat_ns = Namespace("onegrid", "heat")
+dens_ns = Namespace("onegrid", "density")
 
 #: North arrow (SVG, drawn in the text colour of the theme).
 _NORTH = ("data:image/svg+xml;utf8,<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 40 60'>"
@@ -58,6 +59,8 @@ def sheet_map(sheet: dict) -> dl.Map:
         dl.Pane(_geojson(d["risk_heat"], pointToLayer=heat_ns("pointToLayer"), interactive=False), name="og-risk-heat",
                 style={"zIndex": 405}),
         dl.Pane(_geojson(d["risk_cells"], style=warn_ns("riskStyle")), name="og-risk-cells", style={"zIndex": 415}),
+        # The command map's density pane (app.density_layout.map_layer): published counts only.
+        dl.Pane(_geojson(d["density"], style=dens_ns("cellStyle")), name="og-density", style={"zIndex": 415}),
         dl.Pane(_geojson(d["address_cells"], style=ns("cellStyle")), name="og-cells", style={"zIndex": 420}),
         dl.Pane([
             _geojson(d["outline_community"], style=ns("outlineStyle"), hideout=hide, onEachFeature=ns("areaLabel")),
