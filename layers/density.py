@@ -7,21 +7,29 @@ published count over the hexagon's area (suppressed cells have none).
 
 Resolution follows the zoom: district view (≤ 11) → res 7, 12–13 → res 8, 14–15 → res 9,
 ≥ 16 (grid view) → res 10 — a 1920×1080 view then holds at most ~1,500 hexagons (bench:
-res 9 at zoom 13 / res 10 at zoom 15 sent ~900 KB and took 0.5–0.9 s at p95). Colours are five classes with "nice" breaks over the published
-values in view (the legend lists them), so a map is read without a lookup.
+res 9 at zoom 13 / res 10 at zoom 15 sent ~900 KB and took 0.5–0.9 s at p95). Colours are five
+classes with "nice" breaks over the published values in view (the legend lists them), so a map
+is read without a lookup.
+
+Speed (bench/density_viewport.py, 2.2 million residents): each (resolution, tag) of the
+published counts is read once per process and kept until the publication stamp changes; a
+viewport is a numpy box test over those arrays; rings are built once per cell; the legend goes
+out as plain JSON (:func:`plain`) so Dash serialises the response with orjson in one pass.
 """
 
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
-import h3
+import numpy as np
 from dash import html
+from dash.development.base_component import Component
 
-from geodata.population import ALL, fetch_counts_by_cell, fetch_grid_table
-from geodata.population.read import fetch_grid_at, fetch_tags
+from geodata.population import ALL, fetch_grid_table
+from geodata.population.read import fetch_grid_at, fetch_published_layer, fetch_tags
 from layers.addresses import _hexagon
-from layers.display import collection_to_display
+from layers.display import collection_to_display, shifted
 from layers.view import View
 
 METRICS = ("count", "per_km2")
@@ -54,34 +62,63 @@ def nice_breaks(values: list[float], classes: int = CLASSES) -> list[float]:
     return [*out, top]
 
 
-def _class(value: float, breaks: list[float]) -> int:
-    for i, upper in enumerate(breaks):
-        if value <= upper:
-            return i
-    return len(breaks) - 1
+def _classes(values: np.ndarray, hidden: np.ndarray, breaks: list[float]) -> list[int]:
+    """Class of each value (the first break it does not exceed; -1 where suppressed)."""
+    if not breaks:
+        return [-1] * len(values)
+    cls = np.minimum(np.searchsorted(np.asarray(breaks), values, side="left"), len(breaks) - 1)
+    return np.where(hidden, -1, cls).tolist()
+
+
+@lru_cache(maxsize=60_000)
+def _ring(cell: int, digits: int, display: bool) -> tuple:
+    """A cell's closed ring as the map draws it (GCJ-02 when ``display``), built once per process."""
+    ring = _hexagon(cell, digits)
+    if not display:
+        return ring
+    fc = collection_to_display({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [list(ring)]}}]}, digits)
+    return tuple(tuple(p) for p in fc["features"][0]["geometry"]["coordinates"][0])
 
 
 def build_density(conn, view: View, tag: str | None, metric: str, t: dict, lang: str) -> dict:
-    """``{cells, legend}`` for the viewport: hexagons (display CRS) with ``cell`` (H3 string),
-    ``v`` (the count or per-km² value; None when suppressed) and ``c`` (class 0..4, -1 suppressed)."""
+    """``{cells, legend, resolution}`` for the viewport: hexagons (display CRS) with ``cell`` (H3
+    string), ``v`` (the count or per-km² value; None when suppressed) and ``c`` (class 0..4, -1
+    suppressed); the legend as plain JSON (see :func:`plain`).
+
+    Reads the cached published layer (:func:`geodata.population.read.fetch_published_layer`)
+    and picks the hexagons in view with numpy: no per-viewport query over population_cell.
+    """
     metric = metric if metric in METRICS else "count"
     res = resolution_for_zoom(view.zoom)
-    frame = fetch_counts_by_cell(conn, res, tag, view.bbox)
-    column = "n" if metric == "count" else "per_km2"
-    shown = [float(v) for v in frame.loc[~frame["suppressed"], column]]
-    breaks = nice_breaks(shown)
-    digits = 5 if res < 10 else 6
-    features = []
-    for cell, value, hidden in zip(frame["cell"].tolist(), frame[column].tolist(), frame["suppressed"].tolist(),
-                                   strict=True):
-        v = None if hidden else (int(value) if metric == "count" else round(float(value), 1))
-        features.append({"type": "Feature",
-                         "geometry": {"type": "Polygon", "coordinates": [list(map(list, _hexagon(int(cell), digits)))]},
-                         "properties": {"cell": h3.int_to_str(int(cell)), "v": v,
-                                        "c": -1 if hidden else _class(float(value), breaks)}})
-    cells = collection_to_display({"type": "FeatureCollection", "features": features}, digits)
-    return {"cells": cells, "legend": density_legend(breaks, metric, res, _tag_name(conn, tag, t, lang), t),
-            "resolution": res}
+    layer = fetch_published_layer(conn, res, tag)
+    idx = layer.in_view(view.bbox)
+    hidden = layer.suppressed[idx]
+    values = layer.n[idx] if metric == "count" else layer.n[idx] / layer.area_km2[idx]
+    breaks = nice_breaks(values[~hidden].astype(float).tolist())
+    classes = _classes(values, hidden, breaks)
+    shown = values.tolist() if metric == "count" else np.round(values, 1).tolist()
+    digits, display = (5 if res < 10 else 6), shifted()
+    features = [{"type": "Feature", "geometry": {"type": "Polygon", "coordinates": (_ring(cell, digits, display),)},
+                 "properties": {"cell": format(cell, "x"), "v": None if c < 0 else v, "c": c}}
+                for cell, v, c in zip(layer.cell[idx].tolist(), shown, classes, strict=True)]
+    legend = density_legend(breaks, metric, res, _tag_name(conn, tag, t, lang), t)
+    return {"cells": {"type": "FeatureCollection", "features": features}, "legend": plain(legend), "resolution": res}
+
+
+def plain(component):
+    """A Dash component tree as the plain JSON dicts Dash sends for it.
+
+    Why: Dash serialises a callback's response with orjson, but one component object anywhere in
+    it makes it fall back to walking the whole response in Python — 100+ ms for the ~1,500
+    hexagons sent next to the legend. The browser receives the same JSON either way.
+    """
+    if isinstance(component, Component):
+        out = component.to_plotly_json()
+        return {**out, "props": {k: plain(v) for k, v in out["props"].items()}}
+    if isinstance(component, list | tuple):
+        return [plain(c) for c in component]
+    return component
 
 
 def _tag_name(conn, tag: str | None, t: dict, lang: str) -> str:

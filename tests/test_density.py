@@ -109,3 +109,43 @@ def test_grid_drill_down_uses_the_same_suppression(demo_db):
     assert code in text and T["density_suppressed_short"] in text and "残疾人" in text
     assert show_grid(click, ["grids"], T, "zh") is no_update
     assert T["density_no_grid"] in str(show_grid({"latlng": {"lat": 0.5, "lng": 100.0}}, ["density"], T, "zh"))
+
+
+def test_cached_layer_follows_every_change_of_the_publication(demo_db):
+    """The layer's per-process cache is keyed by the publication stamp (migration 0014): a
+    rebuild, a direct write or a rolled-back write never leaves stale or foreign figures."""
+    from geodata.population.publish import rebuild_published
+    from geodata.population.read import fetch_publication_stamp, fetch_published_layer
+
+    def shown(conn):
+        return {int(c): (None if h else int(n)) for c, n, h in zip(
+            *(getattr(fetch_published_layer(conn, 9, "*"), a).tolist() for a in ("cell", "n", "suppressed")),
+            strict=True)}
+
+    def stored(conn):
+        return dict(conn.execute("SELECT cell, n FROM population_cell WHERE res = 9 AND tag = '*'").fetchall())
+
+    with demo_db.connect() as conn:
+        first = fetch_published_layer(conn, 9, "*")
+        assert fetch_published_layer(conn, 9, "*") is first  # unchanged publication: reused
+        stamp = fetch_publication_stamp(conn)
+        cell = conn.execute("SELECT cell FROM population_cell WHERE res = 9 AND tag = '*' AND n > 50 "
+                            "ORDER BY n DESC LIMIT 1").fetchone()[0]
+        conn.execute("UPDATE population_cell SET n = n + 1000 WHERE res = 9 AND tag = '*' AND cell = %s", (cell,))
+        assert fetch_publication_stamp(conn) != stamp and shown(conn) == stored(conn)  # own write seen
+        conn.rollback()
+        assert fetch_publication_stamp(conn) == stamp and shown(conn) == stored(conn)  # and undone
+        # The real path: residents move out of the busiest address and the counts are republished.
+        address = conn.execute("SELECT address_id FROM resident GROUP BY 1 ORDER BY count(*) DESC LIMIT 1").fetchone()[0]
+        conn.execute("DELETE FROM resident WHERE address_id = %s", (address,))
+        rebuild_published(conn)
+        conn.commit()
+    with pooled() as conn:  # another connection, same process
+        assert fetch_publication_stamp(conn) != stamp
+        assert shown(conn) == stored(conn) != {int(c): (None if h else int(n)) for c, n, h in zip(
+            first.cell.tolist(), first.n.tolist(), first.suppressed.tolist(), strict=True)}
+        bounds = _bounds(conn, 15)
+        cells, *_ = load_density(bounds, ["density"], "*", "count", 15, T, "zh")
+        published = stored(conn)
+    assert cells["features"] and all(published[h3.str_to_int(f["properties"]["cell"])] == f["properties"]["v"]
+                                     for f in cells["features"])

@@ -59,16 +59,9 @@ TAGS = "SELECT code, name_zh, name_en, colour, sort FROM population_tag ORDER BY
 SALT = "SELECT value FROM og_setting WHERE key = 'population_ref_salt'"
 
 # -- reads -----------------------------------------------------------------------------------
-# Published counts per H3 cell; {res} is a whitelisted literal 7..10 so the planner uses that
-# resolution's partial GiST index on address_cell (every inhabited cell has addresses).
-CELLS_IN_VIEW = """
-SELECT p.cell, p.n
-  FROM population_cell p
-  JOIN address_cell c ON c.res = p.res AND c.cell = p.cell
- WHERE p.res = {res} AND c.res = {res} AND p.tag = %(tag)s
-   AND c.geom && ST_MakeEnvelope(%(minlon)s, %(minlat)s, %(maxlon)s, %(maxlat)s, 4326)
- ORDER BY p.cell"""
+# Published counts of one resolution and tag (cached per process by the publication stamp).
 CELLS_ALL = "SELECT cell, n FROM population_cell WHERE res = %(res)s AND tag = %(tag)s ORDER BY cell"
+CELL_STAMP = "SELECT stamp FROM population_cell_stamp"  # changes with every change to population_cell
 GRID_TABLE = """
 SELECT t.code, t.name_zh, t.name_en, t.colour, g.n, g.grid_code IS NOT NULL AS present
   FROM (SELECT '*' AS code, '全部居民' AS name_zh, 'All residents' AS name_en, '#e0e0e0' AS colour, 0 AS sort
