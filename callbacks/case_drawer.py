@@ -21,6 +21,7 @@ from layers.case_drawer import (
     apply_action,
     build_drawer,
 )
+from layers.cases import CASE_LINK_TYPE
 from layers.detail import fly_viewport
 
 OPEN, CLOSED = "og-panel og-right og-drawer", "og-panel og-right og-drawer og-hidden"
@@ -100,7 +101,7 @@ def register(ids) -> None:
         Output(ids.DETAIL_PANEL, "className", allow_duplicate=True),
         Output(ids.TOAST, "children", allow_duplicate=True),
         Input(ids.CASES, "clickData"), Input(ids.CASE_TABLE, "active_cell"),
-        Input({"type": "og-case-link", "case": ALL}, "n_clicks"),
+        Input({"type": CASE_LINK_TYPE, "case": ALL, "panel": ALL}, "n_clicks"),
         State(ids.STRINGS, "data"), State(ids.LANG, "data"),
         prevent_initial_call=True,
     )(_open)

@@ -12,7 +12,7 @@ from geodata import cases as gc
 from geodata import warnings as gw
 from geodata.cases.map_queries import fetch_case_codes, fetch_case_id, fetch_place_names
 from geodata.errors import InvalidInput
-from layers.cases import local_time
+from layers.cases import case_link_id, local_time
 from layers.warnings import ITEM_TYPE
 
 #: Pattern-matching id type of the action buttons (``{"type": ACTION_TYPE, "action": name}``).
@@ -47,8 +47,7 @@ def _details(case: gc.Case, names: dict, dup_code: str | None, departments: dict
     ]
     if case.duplicate_of is not None:
         rows.append(html.Div([t["likely_duplicate"], " ",
-                              html.Button(dup_code or f"#{case.duplicate_of}", id={"type": "og-case-link",
-                                          "case": case.duplicate_of}, className="og-link", n_clicks=0)],
+                              html.Button(dup_code or f"#{case.duplicate_of}", id=case_link_id(case.duplicate_of, "drawer"), className="og-link", n_clicks=0)],
                              className="og-dup"))
     if case.description:
         rows.append(html.P(case.description, className="og-case-desc"))

@@ -21,6 +21,16 @@ from layers.case_report import category_options
 from layers.display import lonlat_to_display
 from layers.view import View
 
+#: Pattern-matching id type of a button that opens a case in the drawer (callbacks.case_drawer).
+CASE_LINK_TYPE = "og-case-link"
+
+
+def case_link_id(case_id: int, panel: str) -> dict:
+    """The id of a link to ``case_id`` in ``panel`` ("warning", "risk", "drawer", …): a case can be
+    linked from several panels shown at once, and Dash needs every id on the page to be unique."""
+    return {"type": CASE_LINK_TYPE, "case": int(case_id), "panel": panel}
+
+
 #: Time windows of the filter (on reported_at): today = since local midnight.
 WINDOWS = ("today", "7d", "30d", "90d")
 DEFAULT_WINDOW = "7d"

@@ -18,7 +18,7 @@ from dash import html
 
 from geodata.warnings import risk as gr
 from layers.addresses import _hexagon
-from layers.cases import local_time
+from layers.cases import case_link_id, local_time
 from layers.display import collection_to_display, lonlat_to_display
 from layers.view import View
 from layers.warnings import ITEM_TYPE
@@ -134,6 +134,6 @@ def build_risk_detail(conn, cell, window: str, frame: int | None, t: dict, lang:
     if d["cases"]:
         out.append(html.Div(t["risk_cases"], className="og-panel-title og-block"))
         out += [html.Button(f"{c['code']} · {c['name_en'] if lang == 'en' else c['name_zh']} · {local_time(c['reported_at'])}",
-                            id={"type": "og-case-link", "case": c["id"]}, n_clicks=0, className="og-link og-risk-link")
+                            id=case_link_id(c["id"], "risk"), n_clicks=0, className="og-link og-risk-link")
                 for c in d["cases"]]
     return out

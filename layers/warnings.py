@@ -3,7 +3,7 @@ one warning's details with the actions it allows now, and the red-warning announ
 
 Actions go through :func:`geodata.warnings.act_on_warning` with the version the operator saw
 (no lost updates); "turn into a case" links to the new case, which opens in the case drawer
-(the drawer listens to ``{"type": "og-case-link", "case": id}`` buttons).
+(the drawer listens to :func:`layers.cases.case_link_id` buttons).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dash import dcc, html
 
 from geodata import warnings as gw
 from geodata.errors import InvalidInput
-from layers.cases import local_time
+from layers.cases import case_link_id, local_time
 
 #: Pattern-matching id types: list items and action buttons.
 ITEM_TYPE = "og-warn-item"
@@ -82,7 +82,7 @@ def build_warning_detail(conn, warning_id: int, t: dict, lang: str) -> tuple[lis
         rows.append(_row(t["warn_reason"], w.dismiss_reason))
     if w.case_id:
         rows.append(html.Div([html.Span(t["warn_case"], className="og-k"), " ",
-                              html.Button(w.case_code or f"#{w.case_id}", id={"type": "og-case-link", "case": w.case_id},
+                              html.Button(w.case_code or f"#{w.case_id}", id=case_link_id(w.case_id, "warning"),
                                           n_clicks=0, className="og-link")], className="og-row"))
     if allowed:
         rows += [html.Div([html.Button(t[f"warn_action_{a}"], id={"type": ACTION_TYPE, "action": a}, n_clicks=0,

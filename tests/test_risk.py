@@ -3,6 +3,7 @@ window, "as of" playback), incremental rebuild, cell detail, naive reference agr
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import timedelta
 
@@ -144,3 +145,40 @@ def test_vulnerability_uses_only_published_key_population_counts(demo_db, place)
         conn.execute(publish)
         gr.rebuild_risk_surface(conn)
         assert gr.fetch_risk_surface(conn, "7d", at=place["now"])[cell].people == 12
+
+
+def _ids(children) -> list:
+    """Every component id in a panel's children (a component or a list of them)."""
+    from dash import html
+
+    root = html.Div(children)
+    return [c.id for c in [root, *root._traverse()] if getattr(c, "id", None) is not None]
+
+
+def test_a_case_linked_from_the_warning_and_the_risk_cell_has_distinct_ids(demo_db, place):
+    """A warning turned into a case: its detail links the case, and so does the detail of the
+    risk cell the case lies in. Both panels are on the page at once, so their ids must differ."""
+    from app.i18n import strings
+    from layers.case_drawer import build_drawer
+    from layers.risk import build_risk_detail
+    from layers.warnings import build_warning_detail
+
+    t = strings("zh")
+    with demo_db.connect() as conn:
+        (wid,) = gw.write_readings(conn, [place["S1"]], [place["now"] - timedelta(minutes=30)], [13.0]).opened
+        case_id = gw.act_on_warning(conn, wid, "convert", actor="值班员").case_id
+        gr.refresh_case_cells(conn)
+        warning_panel, _, _ = build_warning_detail(conn, wid, t, "zh")
+        risk_panel = build_risk_detail(conn, place["cell"], "7d", None, t, "zh")
+        drawer, _, _ = build_drawer(conn, case_id, t, "zh")
+        conn.rollback()
+    panels = {"warning": _ids(warning_panel), "risk": _ids(risk_panel), "drawer": _ids(drawer)}
+    links = {name: [i for i in ids if isinstance(i, dict) and i.get("type") == "og-case-link" and i["case"] == case_id]
+             for name, ids in panels.items()}
+    assert links["warning"] and links["risk"], links  # the same case is linked from both panels …
+    every = [json.dumps(i, sort_keys=True) if isinstance(i, dict) else i for ids in panels.values() for i in ids]
+    duplicates = {i for i in every if every.count(i) > 1}
+    assert not duplicates, duplicates  # … and no id is on the page twice
+    from callbacks.case_drawer import case_id_from
+
+    assert {case_id_from("link", i) for i in links["warning"] + links["risk"]} == {case_id}
