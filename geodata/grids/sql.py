@@ -135,3 +135,48 @@ SELECT a.code FROM admin_area a
  WHERE a.level = 'community' AND ST_Covers(a.geom, ST_PointOnSurface(ST_SetSRID(ST_GeomFromWKB(%s), 4326)))
  ORDER BY a.code LIMIT 1"""
 COMMUNITIES_OF = "SELECT DISTINCT community_code FROM grid WHERE code = ANY(%s) ORDER BY 1"
+
+# -- republication of the community's grid population figures (geodata.grids.publication) --
+PUBLISHED = "SELECT 1 FROM population_publication"
+PREV_DROP = "DROP TABLE IF EXISTS og_prev_grid"
+PREV_STAGE = """
+CREATE TEMP TABLE og_prev_grid ON COMMIT DROP AS
+SELECT id, grid_code FROM address WHERE community_code = %(c)s"""
+PREV_FIGURES = """
+SELECT p.grid_code, p.tag, p.n FROM population_grid p JOIN grid g ON g.code = p.grid_code
+ WHERE g.community_code = %(c)s"""
+GRID_CODES = "SELECT code FROM grid WHERE community_code = %(c)s"
+# The region: every address in the H3 cells (column {col}, an Identifier h3_r7..h3_r10) that
+# hold the community's addresses, with its grid now and before the save (other communities'
+# addresses kept theirs).
+REGION_DROP = "DROP TABLE IF EXISTS og_region"
+REGION_STAGE = """
+CREATE TEMP TABLE og_region ON COMMIT DROP AS
+SELECT a.id, a.h3_r10, a.h3_r9, a.h3_r8, a.h3_r7, coalesce(a.grid_code, '') AS grid,
+       CASE WHEN p.id IS NULL THEN coalesce(a.grid_code, '') ELSE coalesce(p.grid_code, '') END AS prev
+  FROM address a LEFT JOIN og_prev_grid p ON p.id = a.id
+ WHERE a.{col} = ANY(ARRAY(SELECT DISTINCT a2.{col} FROM address a2 JOIN og_prev_grid p2 ON p2.id = a2.id))"""
+REGION_ATOMS_ALL = """
+SELECT r.h3_r10, r.h3_r9, r.h3_r8, r.h3_r7, r.grid, r.prev, count(*)::bigint
+  FROM og_region r JOIN resident x ON x.address_id = r.id
+ GROUP BY 1, 2, 3, 4, 5, 6"""
+REGION_ATOMS_TAG = """
+SELECT t.tag_code, r.h3_r10, r.grid, r.prev, count(*)::bigint
+  FROM og_region r JOIN resident x ON x.address_id = r.id JOIN resident_tag t ON t.resident_id = x.id
+ GROUP BY 1, 2, 3, 4"""
+CELL_STATES = """
+SELECT p.res, p.tag, p.cell, p.n
+  FROM unnest(%s::int2[], %s::text[], %s::int8[]) k (res, tag, cell)
+  JOIN population_cell p ON p.res = k.res AND p.tag = k.tag AND p.cell = k.cell"""
+# H3 cells that also hold addresses outside the region (their figures count people it lacks).
+PARTIAL_CELLS = """
+SELECT a.h3_r10, a.h3_r9, a.h3_r8, a.h3_r7 FROM address a
+ WHERE a.h3_r7 = ANY(ARRAY(SELECT DISTINCT h3_r7 FROM og_region))
+   AND NOT EXISTS (SELECT 1 FROM og_region r WHERE r.id = a.id)"""
+GRID_STATES = "SELECT grid_code, tag, n FROM population_grid WHERE grid_code = ANY(%(codes)s)"
+# Grids with an address outside the region.
+PARTIAL_GRIDS = """
+SELECT DISTINCT a.grid_code FROM address a
+ WHERE a.grid_code = ANY(%(codes)s) AND NOT EXISTS (SELECT 1 FROM og_region r WHERE r.id = a.id)"""
+CLEAR_FIGURES = "DELETE FROM population_grid WHERE grid_code = ANY(%(codes)s)"
+COPY_FIGURES = "COPY population_grid (grid_code, tag, n) FROM STDIN"

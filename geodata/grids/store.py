@@ -19,6 +19,7 @@ from geodata.cases.model import OPEN_STATES
 from geodata.errors import Conflict, InvalidInput, NotFound
 from geodata.geometry import to_multipolygon
 from geodata.grids import sql as Q
+from geodata.grids.publication import capture_before, republish_community
 
 KINDS = ("edit", "rollback", "import", "suggestion")
 
@@ -168,8 +169,9 @@ def write_grid_set(conn: psycopg.Connection, community: str, grids: dict[str, di
     ``grids`` maps code → {name, supervisor, geom (lon/lat, valid, already validated)}.
     ``base_version`` is the version the editor started from; when another save came first
     :class:`Conflict` says what changed and nothing is written. Addresses, facilities and
-    sensors and open cases (and closed cases of retired grids) are re-derived and grid households recounted,
-    all in the caller's transaction.
+    sensors and open cases (and closed cases of retired grids) are re-derived, grid households recounted
+    and the community's published population figures republished
+    (:mod:`geodata.grids.publication`), all in the caller's transaction.
     """
     effective_at = _check_meta(author, reason, effective_at, kind)
     if not grids:
@@ -180,6 +182,7 @@ def write_grid_set(conn: psycopg.Connection, community: str, grids: dict[str, di
     if clash:
         raise Conflict("grid code(s) already used by another community: "
                        + ", ".join(f"{c} ({k})" for c, k in clash))
+    before = capture_before(conn, community)
     conn.execute(Q.ROW_CHECK_OFF)
     p = {"c": community, "codes": codes, "open": list(OPEN_STATES), "eff": effective_at}
     if head == 0:  # first edit: keep what was there as version 1
@@ -200,6 +203,7 @@ def write_grid_set(conn: psycopg.Connection, community: str, grids: dict[str, di
     if bad:
         raise InvalidInput("grids overlap after saving: "
                            + ", ".join(f"{a}/{b} {m2} m²" for a, b, m2 in bad) + "; nothing was saved")
+    republish_community(conn, community, before)
     conn.execute(Q.INSERT_VERSION, {**p, "kind": kind, "author": author.strip(), "reason": reason.strip(),
                                     "based_on": max(base_version, 1) if based_on is None else based_on})
     conn.execute(Q.SNAPSHOT, p)

@@ -1,0 +1,287 @@
+"""Republish one community's grid population figures after a grid save (caller's transaction).
+
+A grid save changes only which grid each address belongs to, so the published H3 cell
+counts (``population_cell``) keep their values; only the community's grid figures
+(``population_grid``) change. They are recomputed here, with suppression chosen so that the
+save reveals nothing new to an attacker who holds every figure ever published:
+
+* The cells keep their published/suppressed state (a cell once published stays known, so
+  hiding it now would protect nothing); only the community's new grid figures can be hidden.
+* The attacker keeps the figures published *before* the save: the community's old grid
+  figures stay in the system as known equations over the same people (atoms are refined
+  to (H3 res-10 cell, new grid, old grid) pieces), so a split whose small half would be
+  the old total minus the published half gets its published half hidden too.
+* The linear system is local: every person in the H3 res-7 cells that hold the
+  community's addresses (complete cells at every resolution), the grids of other
+  communities there, the old and the new grids. A grid of another community that reaches
+  outside that region is modelled with a stronger attacker who knows its outside part
+  exactly (its published figure becomes the exact count inside the region).
+* A suppressed figure counts as exposed when bound propagation
+  (:func:`geodata.population.bounds.propagate`) determines it after the save but did not
+  before it (same model, without the new figures): the save must add no exposure.
+* Bound propagation works piece by piece and misses the difference of two large sums (old
+  grid − the published part that kept its code = the split-off part), so the grid figures
+  also get an exact check: per tag, a hidden grid figure (old or new) must not be a linear
+  combination of the known ones over the (new grid, old grid) pairs that hold people.
+
+Grids whose people did not change keep their old figures verbatim. Rules 1 and 2 of
+:mod:`geodata.population.publish` (fewer than k people; complement below k) apply to the
+new figures, then partners are hidden — the smallest published new figure of the same tag
+sharing people with the exposed one, else of the same tag, else any sharing people — until
+nothing new is exposed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import psycopg
+from psycopg import sql
+from scipy import sparse
+
+from geodata.grids import sql as Q
+from geodata.population.bounds import BIG, System, propagate
+from geodata.population.publish import ALL
+from geodata.settings import get_settings
+
+CELL_LEVELS = (7, 8, 9, 10)
+GRID, PREV = 0, -1  #: levels of the new grid figures and of the figures published before the save
+
+
+def capture_before(conn: psycopg.Connection, community: str) -> dict | None:
+    """Before a save changes anything: the community's grid figures and address membership.
+
+    Returns ``{(grid_code, tag): n or None}`` (None = suppressed), or ``None`` when nothing is
+    published yet (then there is nothing to keep consistent). Keeps each address's old grid
+    in the temporary table ``og_prev_grid`` for :func:`republish_community`.
+    """
+    if conn.execute(Q.PUBLISHED).fetchone() is None:
+        return None
+    conn.execute(Q.PREV_DROP)
+    conn.execute(Q.PREV_STAGE, {"c": community})
+    return {(g, t): n for g, t, n in conn.execute(Q.PREV_FIGURES, {"c": community})}
+
+
+def _fetch_atoms(conn: psycopg.Connection, region_res: int) -> pd.DataFrame:
+    if region_res not in CELL_LEVELS:
+        raise ValueError(f"region resolution must be one of {CELL_LEVELS}")
+    conn.execute(Q.REGION_DROP)
+    conn.execute(sql.SQL(Q.REGION_STAGE).format(col=sql.Identifier(f"h3_r{region_res}")))
+    cols = ["c10", "c9", "c8", "c7", "grid", "prev", "n"]
+    base = pd.DataFrame(conn.execute(Q.REGION_ATOMS_ALL).fetchall(), columns=cols)
+    tagged = pd.DataFrame(conn.execute(Q.REGION_ATOMS_TAG).fetchall(), columns=["tag", "c10", "grid", "prev", "n"])
+    ints = {c: "int64" for c in ("c10", "c9", "c8", "c7", "n")}
+    base = base.astype(ints)
+    tagged = tagged.astype({"c10": "int64", "n": "int64"})
+    pieces = tagged.merge(base.drop(columns="n"), on=["c10", "grid", "prev"], how="inner")
+    return pd.concat([base.assign(tag=ALL), pieces[cols + ["tag"]]], ignore_index=True)
+
+
+def _aggregates(atoms: pd.DataFrame, old_codes: set[str]) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Aggregates (tag, level, key, n) over the atoms and the (aggregate, atom) pairs."""
+    parts, pair_agg, pair_atom, offset = [], [], [], 0
+    for level in (*CELL_LEVELS, GRID, PREV):
+        if level in CELL_LEVELS:
+            col, sel = f"c{level}", atoms
+        elif level == GRID:
+            col, sel = "grid", atoms[atoms["grid"] != ""]
+        else:
+            col, sel = "prev", atoms[atoms["prev"].isin(old_codes)]
+        codes, uniques = pd.factorize(pd.MultiIndex.from_frame(sel[["tag", col]].astype({col: str})))
+        agg = pd.DataFrame({"tag": uniques.get_level_values(0), "key": uniques.get_level_values(1), "level": level})
+        agg["n"] = np.bincount(codes, weights=sel["n"].to_numpy(), minlength=len(agg)).astype(np.int64)
+        parts.append(agg)
+        pair_agg.append(codes + offset)
+        pair_atom.append(sel.index.to_numpy())
+        offset += len(agg)
+    return pd.concat(parts, ignore_index=True), np.concatenate(pair_agg), np.concatenate(pair_atom)
+
+
+def _system(atoms: pd.DataFrame, aggs: pd.DataFrame, pair_agg: np.ndarray, pair_atom: np.ndarray) -> System:
+    piece = pd.MultiIndex.from_frame(atoms[["c10", "grid", "prev"]])
+    base = atoms["tag"].to_numpy() == ALL
+    atom_all = np.where(base, -1, pd.Series(np.flatnonzero(base), index=piece[base]).reindex(piece).to_numpy())
+    key = pd.MultiIndex.from_frame(aggs[["level", "key"]])
+    agg_base = aggs["tag"].to_numpy() == ALL
+    agg_all = np.where(agg_base, -1, pd.Series(np.flatnonzero(agg_base), index=key[agg_base]).reindex(key).to_numpy())
+    return System(len(atoms), len(aggs), pair_agg.astype(np.int64), pair_atom.astype(np.int64),
+                  atom_all.astype(np.int64), agg_all.astype(np.int64))
+
+
+def _known(conn: psycopg.Connection, aggs: pd.DataFrame, before: dict, community_codes: set[str]):
+    """What the attacker holds: bounds (lower, upper) per aggregate, and which to protect.
+
+    New figures of the community get no bounds here (``[0, BIG]``: no information). A cell
+    that also holds people outside the community is modelled with a stronger attacker who
+    knows its outside part exactly: published, it pins the community's part; suppressed, it
+    tells nothing about that part (and is protected by the rules of the whole publication).
+    """
+    n = aggs["n"].to_numpy()
+    level, key, tag = aggs["level"].to_numpy(), aggs["key"].to_numpy(), aggs["tag"].to_numpy()
+    cells = level > 0
+    rows = conn.execute(Q.CELL_STATES, [level[cells].tolist(), tag[cells].tolist(),
+                                        [int(c) for c in key[cells]]]).fetchall()
+    state = {(int(r), t, str(c)): v for r, t, c, v in rows}
+    state.update({(PREV, t, g): v for (g, t), v in before.items()})
+    others = sorted(set(key[level == GRID]) - community_codes)
+    state.update({(GRID, t, g): v for g, t, v in conn.execute(Q.GRID_STATES, {"codes": others})})
+    partial = {(lv, str(c)) for row in conn.execute(Q.PARTIAL_CELLS) for lv, c in zip((10, 9, 8, 7), row, strict=True)}
+    partial |= {(GRID, r[0]) for r in conn.execute(Q.PARTIAL_GRIDS, {"codes": others})}
+    lower, upper = np.zeros(len(aggs), np.int64), np.full(len(aggs), BIG, np.int64)
+    protect = np.zeros(len(aggs), bool)
+    for i, (lv, t, k) in enumerate(zip(level.tolist(), tag.tolist(), key.tolist(), strict=True)):
+        if lv == GRID and k in community_codes:
+            continue
+        has = (lv, t, k) in state
+        v = state.get((lv, t, k))
+        if (lv, k) in partial:
+            if has and v is not None:
+                lower[i] = upper[i] = n[i]
+        elif has and v is None:
+            lower[i], protect[i] = 1, True
+        elif has and v == n[i]:
+            lower[i] = upper[i] = n[i]
+        # else: a stale or missing row describes other people; it adds nothing here
+    return lower, upper, protect
+
+
+def _neighbours(aggs_n: int, atoms_n: int, pair_agg: np.ndarray, pair_atom: np.ndarray):
+    m = sparse.csr_matrix((np.ones(len(pair_agg), np.int8), (pair_agg, pair_atom)), shape=(aggs_n, atoms_n))
+    return m, m.T.tocsr()
+
+
+def _pick(e: int, free_open: np.ndarray, tag: np.ndarray, n: np.ndarray, m, mt) -> int:
+    """A published new figure to hide next to exposed figure ``e`` (-1: none)."""
+    near = np.unique(mt[m[e].indices].indices)
+    for pool in (near[free_open[near] & (tag[near] == tag[e])], np.flatnonzero(free_open & (tag == tag[e])),
+                 near[free_open[near]]):
+        if len(pool):
+            return int(pool[np.lexsort((pool, n[pool]))[0]])
+    return -1
+
+
+def _primary(aggs: pd.DataFrame, k: int) -> np.ndarray:
+    n = aggs["n"].to_numpy()
+    everyone = aggs[aggs["tag"] == ALL].set_index(["level", "key"])["n"]
+    all_n = everyone.reindex(pd.MultiIndex.from_frame(aggs[["level", "key"]])).to_numpy()
+    return (n < k) | ((aggs["tag"].to_numpy() != ALL) & (all_n - n < k))
+
+
+def _unchanged(atoms: pd.DataFrame, codes: set[str]) -> set[str]:
+    """New grids holding exactly the people their code held before the save."""
+    moved = atoms[(atoms["grid"] != atoms["prev"])]
+    return codes - set(moved["grid"]) - set(moved["prev"])
+
+
+def _fixed(aggs: pd.DataFrame, new: np.ndarray, unchanged: set[str], before: dict) -> tuple[np.ndarray, np.ndarray]:
+    """New figures of unchanged grids: (fixed mask, hidden as before)."""
+    fixed, hidden = np.zeros(len(aggs), bool), np.zeros(len(aggs), bool)
+    n = aggs["n"].to_numpy()
+    for i in np.flatnonzero(new & aggs["key"].isin(unchanged).to_numpy()).tolist():
+        key = (aggs.at[i, "key"], aggs.at[i, "tag"])
+        if key in before and before[key] in (None, n[i]):
+            fixed[i], hidden[i] = True, before[key] is None
+    return fixed, hidden
+
+
+def _twins(aggs: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
+    """For new figures ``rows``: index of the old figure with the same code and tag (-1: none)."""
+    index = pd.Series(np.arange(len(aggs)), index=pd.MultiIndex.from_frame(aggs[["level", "tag", "key"]]))
+    want = pd.MultiIndex.from_arrays([np.full(len(rows), PREV), aggs["tag"].to_numpy()[rows],
+                                      aggs["key"].to_numpy()[rows]])
+    return index.reindex(want).fillna(-1).astype(np.int64).to_numpy()
+
+
+def _span_exposed(atoms: pd.DataFrame, aggs: pd.DataFrame, known: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """Targets (hidden grid figures, old or new) that are a linear combination of known ones.
+
+    Bound propagation works piece by piece, so it misses a difference of two large sums
+    (an old grid minus the published part of it that kept its code leaves the split-off
+    part). Per tag, over the (new grid, old grid) pairs holding people, a hidden figure is
+    determined exactly when its indicator lies in the span of the known figures' indicators.
+    """
+    out = np.zeros(len(aggs), bool)
+    level, key, tag = aggs["level"].to_numpy(), aggs["key"].to_numpy(), aggs["tag"].to_numpy()
+    grids = (level == GRID) | (level == PREV)
+    for t in np.unique(tag[grids & targets]):
+        sel = atoms[atoms["tag"].to_numpy() == t]
+        pairs = pd.MultiIndex.from_frame(sel[["grid", "prev"]]).unique()
+        side = {GRID: pairs.get_level_values(0).to_numpy(), PREV: pairs.get_level_values(1).to_numpy()}
+        rows = [(side[level[i]] == key[i]).astype(float) for i in np.flatnonzero(grids & known & (tag == t))]
+        base = np.linalg.matrix_rank(np.array(rows)) if rows else 0
+        for i in np.flatnonzero(grids & targets & (tag == t)).tolist():
+            r = (side[level[i]] == key[i]).astype(float)
+            if r.any() and np.linalg.matrix_rank(np.array([*rows, r])) == base:
+                out[i] = True
+    return out
+
+
+def choose_suppression(atoms, aggs, system: System, pairs, lower, upper, protect, new, fixed, hidden,
+                       k: int) -> tuple[np.ndarray, int, int]:
+    """Hidden mask for the new figures such that the save exposes nothing new.
+
+    Returns (hidden, rounds, residual): ``residual`` counts figures still determined once every
+    new figure that could be hidden is (0 unless the cells alone already gave them away).
+    """
+    n, tag = aggs["n"].to_numpy(), aggs["tag"].to_numpy()
+    lo, hi, unsettled = propagate(system, lower, upper)
+    excused = protect & ((lo >= hi) | unsettled)  # already determined before the save
+    twins = _twins(aggs, np.flatnonzero(fixed))
+    excused[np.flatnonzero(fixed)[twins >= 0]] = excused[twins[twins >= 0]]
+    hidden = hidden | (_primary(aggs, k) & new & ~fixed)
+    free = new & ~fixed
+    m, mt = _neighbours(len(aggs), system.n_atoms, *pairs)
+    for rounds in range(1, 1_000):
+        lo, hi, unsettled = propagate(system, np.where(new, np.where(hidden, 1, n), lower),
+                                      np.where(new, np.where(hidden, BIG, n), upper))
+        target = protect | (new & hidden)
+        known = np.where(new, ~hidden, lower == upper)
+        span = _span_exposed(atoms, aggs, known, target & ~excused)
+        exposed = np.flatnonzero(target & (((lo >= hi) | unsettled) & ~excused | span))
+        if not len(exposed):
+            return hidden, rounds, 0
+        open_ = free & ~hidden
+        added = {_pick(int(e), open_, tag, n, m, mt) for e in exposed}
+        added.discard(-1)
+        if not added:  # nothing near: hide the tag's other new figures, then every new figure
+            more = open_ & np.isin(tag, np.unique(tag[exposed]))
+            more = more if more.any() else open_
+            if not more.any():
+                return hidden, rounds, len(exposed)
+            hidden |= more
+            continue
+        hidden[list(added)] = True
+    raise RuntimeError("suppression did not settle")  # pragma: no cover - each round hides more
+
+
+def republish_community(conn: psycopg.Connection, community: str, before: dict | None,
+                        k: int | None = None, region_res: int = 7) -> dict[str, int]:
+    """Replace the community's ``population_grid`` rows after its grids were re-derived.
+
+    ``before`` is what :func:`capture_before` returned ahead of the save (``None``: nothing is
+    published, nothing to do). ``k`` defaults to ``ONEGRID_MIN_CELL``. Returns figures written,
+    suppressed, propagation rounds and residual (see :func:`choose_suppression`).
+    """
+    if before is None:
+        return {"figures": 0, "suppressed": 0, "rounds": 0, "residual": 0}
+    k = get_settings().min_cell if k is None else k
+    codes = {r[0] for r in conn.execute(Q.GRID_CODES, {"c": community})}
+    atoms = _fetch_atoms(conn, region_res)
+    aggs, pair_agg, pair_atom = _aggregates(atoms, {g for g, _ in before})
+    system = _system(atoms, aggs, pair_agg, pair_atom)
+    lower, upper, protect = _known(conn, aggs, before, codes)
+    new = (aggs["level"].to_numpy() == GRID) & aggs["key"].isin(codes).to_numpy()
+    fixed, hidden = _fixed(aggs, new, _unchanged(atoms, codes), before)
+    hidden, rounds, residual = choose_suppression(atoms, aggs, system, (pair_agg, pair_atom), lower, upper, protect,
+                                                  new, fixed, hidden, k)
+    _write(conn, aggs[new], hidden[new], sorted(codes))
+    return {"figures": int(new.sum()), "suppressed": int((hidden & new).sum()), "rounds": rounds,
+            "residual": residual}
+
+
+def _write(conn: psycopg.Connection, figures: pd.DataFrame, hidden: np.ndarray, codes: list[str]) -> None:
+    conn.execute(Q.CLEAR_FIGURES, {"codes": codes})
+    with conn.cursor().copy(Q.COPY_FIGURES) as cp:
+        for key, tag, n, h in zip(figures["key"], figures["tag"], figures["n"].tolist(), hidden.tolist(),
+                                  strict=True):
+            cp.write_row((key, tag, None if h else n))
