@@ -3,8 +3,9 @@
 Uses the district-scale demo in ``onegrid_bench`` (see bench/viewport_addresses.py). KPI
 queries run on 90 days of district-scale history (seeded once and committed, like the demo
 does; ~55,000 cases). The batch import writes ≥ 50,000 generated cases through
-``write_cases`` in a transaction that is rolled back; the baseline inserts a sample row by
-row through ``create_case`` (also rolled back). KPI baselines read the window's cases with
+``write_cases`` in a transaction that is rolled back, on two backends as ``onegrid import cases``
+does (the second half prepared, then rolled back with the first) and on one; the baseline
+inserts a sample row by row through ``create_case`` (also rolled back). KPI baselines read the window's cases with
 fetch_cases and count the same figures in Python. Targets (issue 3): ≥ 20,000 cases/s batch, KPI
 queries < 200 ms.
 
@@ -18,15 +19,18 @@ import os
 import random
 import statistics
 import time
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 
 from viewport_addresses import BENCH_DB, bench_dsn, ensure_loaded, pct
 
 from geodata import cases as C
+from geodata.cases.batch_parallel import second_backend
 from geodata.cases.history import build_history, count_history_cases, seed_history
 from geodata.db import connect
 
 HISTORY_DAYS = 90
+VACUUM = "VACUUM (ANALYZE) cases, case_event"
 
 
 def ensure_history(conn) -> int:
@@ -39,39 +43,61 @@ def ensure_history(conn) -> int:
 
 
 def _server_cpu(conn):
-    """A function returning the CPU seconds used so far by ``conn``'s server process, or None when
-    that process is not on this machine (an external PostGIS)."""
+    """A function returning the CPU seconds used so far by ``conn``'s whole server (postmaster,
+    live backends, and backends that have exited, e.g. a second import backend), or None when the
+    server is not on this machine (an external PostGIS)."""
     pid = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
-    path = f"/proc/{pid}/stat"
-    if not os.access(path, os.R_OK) or conn.info.host not in ("localhost", "127.0.0.1", "::1") \
+    if not os.access(f"/proc/{pid}/stat", os.R_OK) or conn.info.host not in ("localhost", "127.0.0.1", "::1") \
             and not conn.info.host.startswith("/"):
         return None
     tick = os.sysconf("SC_CLK_TCK")
 
+    def fields(p: int) -> list[str]:
+        return open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()  # noqa: SIM115 (tiny proc file)
+
+    postmaster = int(fields(pid)[1])
+
     def used() -> float:
-        fields = open(path).read().rsplit(")", 1)[1].split()  # noqa: SIM115 (tiny proc file)
-        return (int(fields[11]) + int(fields[12])) / tick
+        own = fields(postmaster)  # utime, stime, and cutime, cstime of children that have exited
+        total = sum(int(v) for v in own[11:15])
+        for child in open(f"/proc/{postmaster}/task/{postmaster}/children").read().split():  # noqa: SIM115
+            try:
+                total += sum(int(v) for v in fields(int(child))[11:13])
+            except (FileNotFoundError, ProcessLookupError):
+                pass  # exited meanwhile: counted in the postmaster's cutime from now on
+        return total / tick
     return used
 
 
+def _import(conn, frame, *, events: bool, backends: int) -> int:
+    """write_cases as ``onegrid import cases`` runs it (second backend when asked), rolled back."""
+    helper = second_backend(conn, min_rows=0) if backends == 2 else nullcontext()
+    with helper as h, conn.transaction(force_rollback=True):
+        return C.write_cases(conn, frame, events=events, helper=h)
+
+
 def bench_batch(conn, n_cases: int, n_baseline: int) -> tuple:
-    """Batch cases/s with events, without events, row-by-row create_case cases/s (wall time; all
-    rolled back), and the batch with events per CPU second (client + server process; None when the
-    server is not local). CPU seconds do not grow when other work shares the cores, so that figure
-    is what an otherwise idle core manages."""
+    """Batch runs (one and two backends, with events; one backend without) as (label, cases/s,
+    cases per CPU second) and the row-by-row create_case cases/s; all rolled back. CPU seconds
+    (client + every server process; None when the server is not local) do not grow when other
+    work shares the cores, so that figure is what an otherwise idle core manages."""
     days = max(1, round(n_cases / 600 * 1.03))
     frame = build_history(conn, days=days, scale="district", seed=7, now=datetime.now().astimezone()
                           - timedelta(days=120))
     frame = frame.iloc[:n_cases] if len(frame) >= n_cases else frame
     conn.commit()
-    rates, server_cpu, per_cpu = [], _server_cpu(conn), None
-    for events in (True, False):
+    runs, server_cpu = [], _server_cpu(conn)
+    conn.commit()
+    conn.autocommit = True
+    for label, events, backends in (("with events, 2 backends", True, 2), ("with events, 1 backend", True, 1),
+                                    ("no events, 2 backends", False, 2), ("no events, 1 backend", False, 1)):
+        conn.execute(VACUUM)  # the last run's rolled-back rows: not this run's work, nor autovacuum's during it
         t0, c0, s0 = time.perf_counter(), time.process_time(), server_cpu() if server_cpu else 0.0
-        with conn.transaction(force_rollback=True):
-            written = C.write_cases(conn, frame, events=events)
-        rates.append(written / (time.perf_counter() - t0))
-        if events and server_cpu:
-            per_cpu = written / (time.process_time() - c0 + server_cpu() - s0)
+        written = _import(conn, frame, events=events, backends=backends)
+        wall = time.perf_counter() - t0
+        cpu = time.process_time() - c0 + server_cpu() - s0 if server_cpu else None
+        runs.append((label, written / wall, written / cpu if cpu else None))
+    conn.autocommit = False
     sample = frame.sample(n=min(n_baseline, len(frame)), random_state=1)
     t0 = time.perf_counter()
     with conn.transaction(force_rollback=True):
@@ -79,8 +105,7 @@ def bench_batch(conn, n_cases: int, n_baseline: int) -> tuple:
             C.create_case(conn, category_code=row.category_code, channel=row.channel, lon=row.geometry.x,
                           lat=row.geometry.y, actor="bench", description=row.description,
                           attributes=_answers(row.category_code), reported_at=row.reported_at.to_pydatetime())
-    rates.append(len(sample) / (time.perf_counter() - t0))
-    return len(frame), *rates, per_cpu
+    return len(frame), runs, len(sample) / (time.perf_counter() - t0)
 
 
 def _answers(category: str) -> dict:
@@ -156,14 +181,17 @@ def main() -> int:
     with connect(dsn) as conn:
         total = ensure_history(conn)
         print(f"database {BENCH_DB}: {counts['address']:,} addresses, {counts['grid']:,} grids, {total:,} cases")
-        n, batch, batch_no_events, rowwise, per_cpu = bench_batch(conn, args.cases, args.baseline)
-        print(f"\nbatch import of {n:,} cases (COPY + SQL routing, rolled back):")
-        print(f"  write_cases with events   {batch:>10,.0f} cases/s   ({batch / rowwise:,.0f}× row by row)")
-        if per_cpu:
-            print(f"    per CPU second          {per_cpu:>10,.0f} cases    (client + server process; what an "
-                  f"idle core manages, load average now {os.getloadavg()[0]:.1f})")
-        print(f"  write_cases, no events    {batch_no_events:>10,.0f} cases/s")
-        print(f"  baseline create_case      {rowwise:>10,.0f} cases/s   ({args.baseline} cases, one by one)")
+        n, runs, rowwise = bench_batch(conn, args.cases, args.baseline)
+        print(f"\nbatch import of {n:,} cases (COPY + SQL routing, rolled back; load average now "
+              f"{os.getloadavg()[0]:.1f}):")
+        print(f"  {'write_cases':<26}{'cases/s':>10}{'× row by row':>14}{'per CPU s':>11}")
+        for label, rate, per_cpu in runs:
+            cpu = f"{per_cpu:>11,.0f}" if per_cpu else f"{'-':>11}"
+            print(f"  {label:<26}{rate:>10,.0f}{rate / rowwise:>14,.0f}{cpu}")
+        print(f"  {'baseline create_case':<26}{rowwise:>10,.0f}{1:>14}   ({args.baseline} cases, one by one)")
+        print("  per CPU s: cases per CPU second of client + server (what idle cores manage; "
+              "2 backends need 2 of them)")
+        batch = runs[0][1]
         kpis, base_ms = bench_kpis(conn, args.repeats)
     print(f"\nKPI queries on {HISTORY_DAYS} days of history, {args.repeats} filters each:")
     print(f"  {'query':<22}{'p50 ms':>9}{'p95 ms':>9}{'× baseline':>12}")

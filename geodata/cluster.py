@@ -37,6 +37,9 @@ port = {port}
 unix_socket_directories = '{socket_dir}'
 unix_socket_permissions = 0700
 max_connections = 100
+# Batch case imports split their rows over two backends and commit the second one's half with
+# two-phase commit (geodata/cases/batch_parallel.py); without prepared transactions they use one.
+max_prepared_transactions = 10
 shared_buffers = 256MB
 work_mem = 32MB
 maintenance_work_mem = 256MB
@@ -227,8 +230,8 @@ class LocalCluster:
             self._clear_stale_pid(state)
             if not self._port_free(state.port):
                 state.port = self._pick_port()
-                self._write_conf(state)
                 self._write_state(state)
+            self._write_conf(state)  # a stopped cluster starts with this version's settings
             self._own(state.socket_dir)
             proc = self._run([
                 str(find_bindir() / "pg_ctl"), "start", "-D", str(state.pgdata), "-l", str(state.log_file),

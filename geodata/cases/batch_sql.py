@@ -6,7 +6,7 @@ in the database; lon/lat are EPSG:4326 degrees.
 
 STAMPS = ("reported_at", "registered_at", "dispatched_at", "started_at", "deadline_at", "fed_back_at",
           "closed_at", "evaluated_at")
-STAGE_COLUMNS = ("ord", "where_label", "code", "category_code", "channel", "state", "description",
+STAGE_COLUMNS = ("ord", "id", "seq", "where_label", "code", "category_code", "channel", "state", "description",
                  "address_text", "source_ref", "department_code", "satisfaction", *STAMPS, "lon", "lat")
 
 STAGE = """
@@ -15,13 +15,22 @@ DROP TABLE IF EXISTS og_stage_point;
 DROP TABLE IF EXISTS og_case_grid;
 DROP TABLE IF EXISTS og_routed_case;
 CREATE TEMP TABLE og_stage_case (
-    ord int, where_label text, code text, category_code text, channel text, state text,
+    ord int, id bigint, seq bigint, where_label text, code text, category_code text, channel text, state text,
     description text, address_text text, source_ref text, department_code text, satisfaction smallint,
     reported_at bigint, registered_at bigint, dispatched_at bigint, started_at bigint, deadline_at bigint,
     fed_back_at bigint, closed_at bigint, evaluated_at bigint, lon float8, lat float8)"""
+
+
+def scratch(statement: str, temp: bool) -> str:
+    """``statement`` with its scratch tables TEMP (``temp``) or UNLOGGED: a transaction that touched
+    temporary tables cannot be prepared, so the second backend of a split import stages in
+    unlogged tables of its own schema, first on its search_path (see batch_parallel.py)."""
+    return statement if temp else statement.replace("CREATE TEMP TABLE", "CREATE UNLOGGED TABLE")
+
+
 COPY = f"COPY og_stage_case ({', '.join(STAGE_COLUMNS)}) FROM STDIN (FORMAT binary)"
 #: Binary COPY types of STAGE_COLUMNS (must match og_stage_case).
-STAGE_TYPES = ("int4", *["text"] * 9, "int2", *["int8"] * len(STAMPS), "float8", "float8")
+STAGE_TYPES = ("int4", "int8", "int8", *["text"] * 9, "int2", *["int8"] * len(STAMPS), "float8", "float8")
 
 
 def _ts(column: str) -> str:
@@ -42,15 +51,15 @@ SELECT DISTINCT ON (p.ord) p.ord, g.code, g.community_code, g.street_code
  CROSS JOIN LATERAL (SELECT ord FROM og_stage_point p WHERE ST_Covers(g.geom, p.geom)) p
  ORDER BY p.ord, g.code"""
 
-# Everything a case row needs, computed once: its id (drawn from the identity sequence, so
-# events need no join back to `cases`), code (as in create_case: local reporting day + the
-# global sequence), routing (grid implies community and street; communities without grids
-# still route), department (the row's own, else street rule, else district-wide rule, else the
+# Everything a case row needs, computed once: its id and code number (reserved in file order by
+# RESERVE before staging, so events need no join back to `cases` and a batch split over two
+# backends keeps file order), code (as in create_case: local reporting day + the global
+# sequence), routing (grid implies community and street; communities without grids still
+# route), department (the row's own, else street rule, else district-wide rule, else the
 # category's), deadline (dispatch + time limit), updated_at (the latest step).
-# ORDER BY ord: volatile target-list functions run after the sort, so ids follow file order.
 ROUTE = f"""
 CREATE TEMP TABLE og_routed_case AS
-SELECT nextval(pg_get_serial_sequence('cases', 'id')) AS id, s.ord, s.where_label, s.category_code, s.channel,
+SELECT s.id, s.ord, s.where_label, s.category_code, s.channel,
        s.state, coalesce(s.description, '') AS description, s.address_text, s.source_ref,
        coalesce(s.department_code, rs.department_code, rd.department_code, k.department_code) AS department_code,
        s.satisfaction,
@@ -67,7 +76,7 @@ SELECT nextval(pg_get_serial_sequence('cases', 'id')) AS id, s.ord, s.where_labe
        coalesce(s.code, to_char(('epoch'::timestamptz + s.reported_at * interval '1 microsecond')
                                 AT TIME ZONE %(tz)s, 'YYYYMMDD')
                         || '-' || lpad(s.seq::text, greatest(6, length(s.seq::text)), '0')) AS code
-  FROM (SELECT *, CASE WHEN code IS NULL THEN nextval('case_code_seq') END AS seq FROM og_stage_case) s
+  FROM og_stage_case s
   JOIN case_category k ON k.code = s.category_code
   LEFT JOIN og_case_grid g ON g.ord = s.ord
   LEFT JOIN LATERAL (SELECT code, parent_code FROM admin_area
@@ -81,6 +90,12 @@ SELECT nextval(pg_get_serial_sequence('cases', 'id')) AS id, s.ord, s.where_labe
 # The key lets the event insert read cases in id order (an incremental sort of each case's steps
 # instead of a sort of all events).
 ROUTED_KEY = "ALTER TABLE og_routed_case ADD PRIMARY KEY (id)"
+#: Case ids and code numbers for a batch, drawn in file order: ``%(n)s`` rows, ``%(codes)s`` of them
+#: without a code. (Identity and sequence values are never rolled back, as with single intakes.)
+RESERVE = """
+SELECT nextval(pg_get_serial_sequence('cases', 'id')),
+       CASE WHEN i <= %(codes)s THEN nextval('case_code_seq') END
+  FROM generate_series(1, %(n)s) AS i"""
 OUTSIDE = """
 SELECT where_label, ST_X(geom), ST_Y(geom) FROM og_routed_case
  WHERE street_code IS NULL ORDER BY ord LIMIT 1000"""
@@ -124,24 +139,49 @@ def _at(step: int) -> str:
     return f"r.{stamp}" if step <= 5 else f"CASE WHEN r.state IN ('closed', 'evaluated') THEN r.{stamp} END"
 
 
-def _event_rows() -> str:
-    rows = [f"({n}, '{action}', {_at(n)}, '{state}', {_before(n)}, '')" for n, action, _, state in _STEPS]
-    rows.append(f"(8, {_FINAL_ACTION}, CASE WHEN {_before(8)} <> r.state THEN r.updated_at END, r.state, "
-                f"{_before(8)}, 'imported: the time of this step was not recorded')")
-    return ",\n        ".join(rows)
+def _event_arrays() -> str:
+    """The eight candidate events of a case as parallel arrays (action, at, to_state, from_state, note)."""
+    actions = [f"'{action}'" for _, action, _, _ in _STEPS] + [_FINAL_ACTION]
+    ats = [_at(n) for n in range(1, 8)] + [f"CASE WHEN {_before(8)} <> r.state THEN r.updated_at END"]
+    to_states = [f"'{state}'" for *_, state in _STEPS] + ["r.state"]
+    from_states = [_before(n) for n in range(1, 9)]
+    notes = ["''"] * 7 + ["'imported: the time of this step was not recorded'"]
+    return ",\n        ".join(f"ARRAY[{', '.join(items)}]{cast}" for items, cast in (
+        (actions, "::text[]"), (ats, "::timestamptz[]"), (to_states, "::text[]"), (from_states, "::text[]"),
+        (notes, "::text[]")))
 
 
 # One event per known step, in workflow order; a final state no stamped step reaches
 # (returned, rejected, duplicate, or a state with missing stamps) gets one more event at the
 # case's latest time, saying its own time was not recorded. from_state chains the events: it is
-# computed per row from the stamps (no window, no join back to `cases`). Event ids follow
+# computed per row from the stamps (no window, no join back to `cases`). unnest of arrays, not a
+# LATERAL VALUES list: a ValuesScan compiles its expressions again for every outer row (a fifth
+# of this statement's CPU for ~320,000 events); a function scan's arguments are compiled once.
+# Event ids follow
 # (case id, step), i.e. time order within each case (the stamps are checked to be in workflow
 # order); the live map reads ids > cursor and needs no global time order.
 INSERT_EVENTS = f"""
 INSERT INTO case_event (case_id, street_code, at, action, from_state, to_state, actor, department_code, note)
 SELECT r.id, r.street_code, e.at, e.action, e.from_state, e.to_state, %(actor)s, r.department_code, e.note
   FROM og_routed_case r
- CROSS JOIN LATERAL (VALUES
-        {_event_rows()}) AS e(step, action, at, to_state, from_state, note)
+ CROSS JOIN LATERAL unnest(
+        {_event_arrays()}) WITH ORDINALITY AS e(action, at, to_state, from_state, note, step)
  WHERE e.at IS NOT NULL
  ORDER BY r.id, e.step"""  # noqa: S608 (fixed text only)
+
+# Two backends (batch_parallel.py, migration 0012). PREPARE / COMMIT PREPARED take no
+# parameters: the gid goes in as a psycopg.sql.Literal.
+MAX_PREPARED = "SELECT current_setting('max_prepared_transactions')"
+CURRENT_XID = "SELECT pg_current_xact_id()::text"
+ROUTED_BY_STREET = "SELECT street_code, count(*) FROM og_routed_case GROUP BY 1"
+PREPARE = "PREPARE TRANSACTION {}"
+CREATE_SCRATCH = "CREATE SCHEMA {}"
+DROP_SCRATCH = "DROP SCHEMA {} CASCADE"
+#: Puts the scratch schema (a plain lower-case name, %s) first on this transaction's search_path.
+SCRATCH_PATH = "SELECT set_config('search_path', %s || ', ' || current_setting('search_path'), true)"
+FINISH_PREPARED = {True: "COMMIT PREPARED {}", False: "ROLLBACK PREPARED {}"}
+INSERT_MARKER = "INSERT INTO case_import_batch (gid, actor, cases) VALUES (%s, %s, %s)"
+MARKER_EXISTS = "SELECT EXISTS (SELECT 1 FROM case_import_batch WHERE gid = %s)"
+PENDING_HALVES = """
+SELECT gid, pg_xact_status(split_part(gid, ':', 2)::xid8) FROM pg_prepared_xacts
+ WHERE database = current_database() AND gid ~ '^onegrid-cases:[0-9]+:[0-9a-f]{32}$' ORDER BY prepared"""

@@ -12,16 +12,19 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 import psycopg
+from psycopg.pq import TransactionStatus
 from tqdm import tqdm
 
 from geodata import store
 from geodata.cases.batch import write_cases
+from geodata.cases.batch_parallel import second_backend
 from geodata.db import connect
 from geodata.errors import ImportRejected, InvalidInput
 from geodata.grids.imports import write_grid_import
@@ -208,17 +211,25 @@ class _Stages:
 def _run(conn, table, layer_name, path, read_options, *, dry_run, allow_outside, progress,
          replace=False) -> ImportReport:
     stages = _Stages(path, progress)
+    # Big case batches insert on two backends; the second half commits with this transaction,
+    # so only when it is a whole transaction (not a savepoint in the caller's).
+    split = table == "cases" and conn.info.transaction_status == TransactionStatus.IDLE
     try:
-        with conn.transaction() as tx:
+        with second_backend(conn) if split else nullcontext() as helper, conn.transaction() as tx:
             frame, plan = prepare_frame(conn, table, path, **read_options)
             stages.done(0, f" ({len(frame)} features)")
             before = _groups(conn, table)
             kwargs = {"allow_outside": allow_outside} if table in ("address", "facility") else {}
             if table == "grid":
                 kwargs = {"replace": replace, "source": path.name}
+            if helper is not None:
+                kwargs = {"helper": helper}
             written = WRITERS[table](conn, frame, **kwargs)
             stages.done(1)
-            groups = _group_report(conn, table, before, _groups(conn, table))
+            after = _groups(conn, table)
+            for key, n in (helper.groups if helper is not None else {}).items():  # not visible here yet
+                after[key] = after.get(key, 0) + n
+            groups = _group_report(conn, table, before, after)
             stages.done(2)
             report = ImportReport(layer_name, table, str(path), written, dry_run, groups, plan.rename, plan.ignored)
             if dry_run:
