@@ -43,14 +43,53 @@ def describe_dsn(dsn: str) -> str:
 
 
 def connect(dsn: str | None = None, **kwargs) -> psycopg.Connection:
-    """A fresh connection (for CLI commands and migrations)."""
+    """A fresh connection (for CLI commands and migrations).
+
+    It waits at most ``ONEGRID_LOCK_TIMEOUT_S`` for a lock (then the statement fails with
+    ``LockNotAvailable``; :func:`describe_busy` says who holds the locks), so a command run
+    while another load holds its tables ends with a message instead of hanging.
+    """
     dsn = dsn or database_dsn()
+    timeout_ms = round(get_settings().lock_timeout_s * 1000)
+    kwargs.setdefault("options", f"-c lock_timeout={timeout_ms}")
     try:
         return psycopg.connect(dsn, application_name="onegrid", **kwargs)
     except psycopg.OperationalError as exc:
         raise DatabaseUnavailable(
             f"cannot connect to {describe_dsn(dsn)}: {str(exc).strip()} (is it up? `onegrid db up`)"
         ) from exc
+
+
+# Other sessions holding strong locks in this database, oldest transaction first (why a
+# command gave up waiting). Row locks show as the holder's open transaction.
+BUSY = """
+SELECT a.pid, a.application_name, extract(epoch FROM now() - a.xact_start)::int AS open_s,
+       left(regexp_replace(coalesce(a.query, ''), '[[:space:]]+', ' ', 'g'), 60) AS query,
+       coalesce(string_agg(DISTINCT c.relname, ', ') FILTER (WHERE l.mode IN
+           ('AccessExclusiveLock', 'ExclusiveLock', 'ShareRowExclusiveLock', 'ShareLock')), '') AS tables
+  FROM pg_stat_activity a
+  LEFT JOIN pg_locks l ON l.pid = a.pid AND l.granted AND l.relation IS NOT NULL
+  LEFT JOIN pg_class c ON c.oid = l.relation AND c.relkind IN ('r', 'p')
+ WHERE a.datname = current_database() AND a.pid <> pg_backend_pid() AND a.xact_start IS NOT NULL
+ GROUP BY a.pid, a.application_name, a.xact_start, a.query
+ ORDER BY (count(c.relname) FILTER (WHERE l.mode = 'AccessExclusiveLock') > 0) DESC, a.xact_start
+ LIMIT 1"""
+
+
+def describe_busy(dsn: str | None = None) -> str:
+    """One line saying which session holds the locks a command gave up waiting for."""
+    waited = f"waited {get_settings().lock_timeout_s:g} s, ONEGRID_LOCK_TIMEOUT_S"
+    try:
+        with psycopg.connect(dsn or database_dsn(), application_name="onegrid", connect_timeout=5) as conn:
+            row = conn.execute(BUSY).fetchone()
+    except psycopg.Error:
+        row = None
+    if row is None:
+        return f"database busy: another session held a lock this command needs ({waited}); try again"
+    pid, app, open_s, query, tables = row
+    what = f"locks on {tables}" if tables else "rows this command needs"
+    return (f"database busy: another session ({app or 'unnamed'}, pid {pid}, transaction open {open_s} s, "
+            f"running: {query}) holds {what} ({waited}); try again when it has finished")
 
 
 def get_pool(dsn: str | None = None) -> ConnectionPool:

@@ -63,6 +63,9 @@ class Settings:
     grid_snap_m: float = 1.0
     #: Local time zone of the district: "today", daily trends and the simulator's clock.
     timezone: str = "Asia/Shanghai"
+    #: Connections opened by ``geodata.db.connect`` (every CLI command, migrations, bench) stop
+    #: waiting for a lock after this many seconds and say what is busy; 0 waits for ever.
+    lock_timeout_s: float = 10.0
 
     def __post_init__(self) -> None:
         checks = [
@@ -79,6 +82,7 @@ class Settings:
             (0 <= self.grid_households_min <= self.grid_households_max <= 100_000,
              "GRID_HOUSEHOLDS_MIN/MAX", "0 ≤ min ≤ max ≤ 100000"),
             (0 < self.grid_snap_m <= 50, "GRID_SNAP_M", "a number of metres in (0, 50]"),
+            (0 <= self.lock_timeout_s <= 86_400, "LOCK_TIMEOUT_S", "a number of seconds 0..86400"),
             (self.db_name.replace("_", "").isalnum(), "DB_NAME", "letters, digits and _"),
         ]
         for ok, name, allowed in checks:

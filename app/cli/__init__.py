@@ -11,6 +11,9 @@ import argparse
 import importlib
 import sys
 
+import psycopg
+
+from geodata.db import describe_busy
 from geodata.errors import OneGridError
 
 COMMAND_MODULES = ["app.cli.db", "app.cli.serve", "app.cli.demo", "app.cli.data", "app.cli.apikey", "app.cli.cases",
@@ -39,6 +42,9 @@ def main(argv: list[str] | None = None) -> int:
         result = args.func(args)
     except OneGridError as exc:
         print(f"onegrid: {exc.message}", file=sys.stderr)
+        return 2
+    except psycopg.errors.LockNotAvailable:  # once for every command: the lock_timeout of geodata.db.connect
+        print(f"onegrid: {describe_busy()}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("onegrid: interrupted", file=sys.stderr)
