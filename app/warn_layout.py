@@ -36,6 +36,14 @@ def _kinds(lang: str) -> dict:
         return {}
 
 
+def sensor_layer(id_: str, lang: str) -> dl.GeoJSON:
+    """The sensor layer (clustered, a glyph per kind coloured by its open warning's level),
+    empty until its callback fills it: the command map's and the wall screen's."""
+    return dl.GeoJSON(id=id_, data=EMPTY, cluster=True, zoomToBoundsOnClick=True,
+                      pointToLayer=ns("sensorPoint"), clusterToLayer=ns("sensorCluster"), onEachFeature=ns("sensorTooltip"),
+                      hideout={"kinds": _kinds(lang)}, superClusterOptions={"radius": 50, "maxZoom": 14})
+
+
 def map_layers(lang: str) -> list:
     """Heat (canvas, below the vectors), risk cells (clickable hexagons) and sensors (clustered)."""
     return [
@@ -43,9 +51,7 @@ def map_layers(lang: str) -> list:
                 name="og-risk-heat", style={"zIndex": 405, "pointerEvents": "none"}),
         dl.Pane(dl.GeoJSON(id=ids.RISK_CELLS, data=EMPTY, style=ns("riskStyle"), onEachFeature=ns("riskTooltip")),
                 name="og-risk-cells", style={"zIndex": 415}),
-        dl.GeoJSON(id=ids.SENSORS, data=EMPTY, cluster=True, zoomToBoundsOnClick=True,
-                   pointToLayer=ns("sensorPoint"), clusterToLayer=ns("sensorCluster"), onEachFeature=ns("sensorTooltip"),
-                   hideout={"kinds": _kinds(lang)}, superClusterOptions={"radius": 50, "maxZoom": 14}),
+        sensor_layer(ids.SENSORS, lang),
     ]
 
 

@@ -1,15 +1,5 @@
 /* Wall screen (/screen) and export downloads, under the window.onegrid namespace. */
 window.onegrid = Object.assign({}, window.onegrid);
-window.onegrid.wall = {
-    // Open warnings: a ring in the level's colour (CSS og-warn-<level>), red ones pulse.
-    warningMarker: function (feature, latlng) {
-        var p = feature.properties;
-        var icon = L.divIcon({html: "<i class=\"og-warn-dot og-warn-" + p.level + "\"></i>", className: "og-warn",
-                              iconSize: L.point(22, 22), iconAnchor: L.point(11, 11)});
-        return L.marker(latlng, {icon: icon, zIndexOffset: 800}).bindTooltip(p.label, {className: "og-tip"});
-    }
-};
-
 /* Download a file with progress in a status line: elapsed seconds while the server prepares it,
  * then the share received (the routes send their length), then the browser saves it. */
 window.onegrid.download = function (url, statusId, t) {

@@ -3,7 +3,8 @@ again under the wall's ids, the figures and ticker on their tick, and the view r
 
 Thin like the rest: the layer functions are :func:`callbacks.viewport.update_layers`,
 :func:`callbacks.cases.load_cases` and :func:`callbacks.cases.poll_cases`; the figures are one
-call to :func:`layers.screen_wall.build_wall`.
+call to :func:`layers.screen_wall.build_wall`; the sensor layer is the command map's
+(:func:`layers.screen_wall.build_wall_sensors`).
 """
 
 from __future__ import annotations
@@ -14,19 +15,30 @@ from dash import ClientsideFunction, Input, Output, State, no_update
 from callbacks.cases import load_cases, poll_cases
 from callbacks.errors import error_toast
 from callbacks.viewport import update_layers
-from layers.screen_wall import build_wall
+from layers.screen_wall import build_wall, build_wall_sensors
 
 
 def update_wall(n_intervals, view_index, views, t, lang) -> tuple:
     """Plain function behind the figures callback: (KPI tiles, warning tiles, trend, ranking,
-    ticker, warnings layer, toast) for the current view (district or a street)."""
+    ticker, toast) for the current view (district or a street)."""
     views = views or []
     code = views[view_index]["code"] if views and view_index is not None and view_index < len(views) else None
     try:
         out = build_wall(code, t, lang or "zh")
     except Exception as exc:  # noqa: BLE001 - shown as a message; the screen keeps what it shows
-        return (*(no_update,) * 6, error_toast(exc, t))
-    return out["kpis"], out["warnings"], out["trend"], out["ranking"], out["ticker"], out["warning_layer"], no_update
+        return (*(no_update,) * 5, error_toast(exc, t))
+    return out["kpis"], out["warnings"], out["trend"], out["ranking"], out["ticker"], no_update
+
+
+def load_sensors(bounds, n_intervals, zoom, t) -> tuple:
+    """Plain function: (the command map's sensor layer for the wall map's bounds, toast);
+    refreshed with the figures, so warnings change colour within one figures tick."""
+    if not bounds:
+        return no_update, no_update
+    try:
+        return build_wall_sensors(bounds, zoom), no_update
+    except Exception as exc:  # noqa: BLE001 - shown as a message; the map keeps what it shows
+        return no_update, error_toast(exc, t)
 
 
 def register(ids) -> None:
@@ -65,12 +77,17 @@ def register(ids) -> None:
     dash.callback(
         Output(ids.SCREEN_KPIS, "children"), Output(ids.SCREEN_WARN_TILES, "children"),
         Output(ids.SCREEN_TREND, "figure"), Output(ids.SCREEN_RANKING, "children"),
-        Output(ids.SCREEN_TICKER, "children"), Output(ids.SCREEN_WARNINGS, "data"),
-        Output(ids.SCREEN_TOAST, "children", allow_duplicate=True),
+        Output(ids.SCREEN_TICKER, "children"), Output(ids.SCREEN_TOAST, "children", allow_duplicate=True),
         Input(ids.SCREEN_STATS_TICK, "n_intervals"), Input(ids.SCREEN_VIEW, "data"),
         State(ids.SCREEN_VIEWS, "data"), State(ids.STRINGS, "data"), State(ids.LANG, "data"),
         prevent_initial_call="initial_duplicate",
     )(update_wall)
+    dash.callback(
+        Output(ids.SCREEN_SENSORS, "data"), Output(ids.SCREEN_TOAST, "children", allow_duplicate=True),
+        Input(ids.SCREEN_MAP, "bounds"), Input(ids.SCREEN_STATS_TICK, "n_intervals"), State(ids.SCREEN_MAP, "zoom"),
+        State(ids.STRINGS, "data"),
+        prevent_initial_call="initial_duplicate",
+    )(load_sensors)
     # Rotation in the browser: next view → map bounds, title and the case filter's street.
     dash.clientside_callback(
         ClientsideFunction(namespace="onegrid", function_name="rotateWall"),

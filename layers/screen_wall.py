@@ -1,6 +1,6 @@
 """The command-centre wall screen (``/screen``): views to rotate through, the figures around the
 map (case KPIs, warnings by level, 30-day trend, street ranking), the ticker of the newest cases
-and warnings, and the warnings map layer.
+and warnings, and the sensor layer of the wall map (the command map's).
 
 Case figures are :mod:`layers.case_stats` (definitions of :mod:`geodata.cases.kpi`); warnings
 come from :mod:`geodata.warnings`. Coordinates are EPSG:4326 (lon, lat) degrees, shifted for
@@ -17,15 +17,15 @@ from geodata import cases as gc
 from geodata import maps
 from geodata.cases.map_queries import fetch_place_names, fetch_streets
 from geodata.db import pooled
-from geodata.warnings import LEVELS, fetch_newest_warnings, fetch_warning_counts, fetch_warnings
+from geodata.warnings import LEVELS, fetch_newest_warnings, fetch_warning_counts
 from layers.case_stats import build_kpis, build_ranking, build_trend
 from layers.cases import local_time
-from layers.display import lonlat_to_display
+from layers.display import bounds_from_display, lonlat_to_display
+from layers.sensors import build_sensor_layer
+from layers.view import parse_view
 
 TICKER_ITEMS = 12
 RANK_ROWS = 10
-#: Open warnings drawn on the wall map at most (most severe first).
-WARNING_CAP = 500
 
 
 def _leaflet_bounds(bbox) -> list[list[float]]:
@@ -78,28 +78,27 @@ def ticker_items(cases: list, warnings: list, names: dict, t: dict, lang: str) -
     return [html.Span(text, className=f"og-tick og-tick-{kind} og-tick-{tag}") for _, kind, text, tag in items[:TICKER_ITEMS]]
 
 
-def warning_layer(warnings: list, lang: str = "zh") -> dict:
-    """Open warnings as GeoJSON points (map coordinates) with ``level`` and a label."""
-    features = []
-    for w in warnings:
-        lon, lat = lonlat_to_display(w.lon, w.lat)
-        features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [round(lon, 6), round(lat, 6)]},
-                         "properties": {"id": w.id, "level": w.level,
-                                        "label": f"{w.kind_name_en if lang == 'en' else w.kind_name_zh} {w.value:g} {w.unit}"}})
-    return {"type": "FeatureCollection", "features": features}
+def build_wall_sensors(bounds, zoom) -> dict:
+    """The sensor layer of the wall map for Leaflet ``bounds`` (display CRS): the command map's
+    own (:func:`layers.sensors.build_sensor_layer`, open warnings first), so the wall shows the
+    same glyphs and level colours."""
+    with pooled() as conn:
+        view = parse_view(bounds_from_display(bounds), zoom, maps.fetch_extent(conn).bbox)
+        fc = build_sensor_layer(conn, view)
+    fc.pop("truncated")
+    return fc
 
 
 def build_wall(street: str | None, t: dict, lang: str, theme: str = "dark", now: datetime | None = None) -> dict:
     """Everything around the wall map for the district (``street`` None) or one street:
     ``kpis`` (tiles), ``warnings`` (tiles), ``trend`` (figure), ``ranking`` (table), ``ticker``
-    (items) and ``warning_layer`` (GeoJSON)."""
+    (items)."""
     flt = gc.CaseFilter(streets=(street,) if street else None)
     with pooled() as conn:
         kpis = build_kpis(conn, flt, t)
         trend = build_trend(conn, flt, t, theme)
         ranking = build_ranking(conn, "street", gc.CaseFilter(), t)
         counts = fetch_warning_counts(conn, street)
-        open_warnings = fetch_warnings(conn, street_code=street, limit=WARNING_CAP)
         cases = gc.fetch_cases(conn, flt, limit=TICKER_ITEMS)
         warnings = fetch_newest_warnings(conn, TICKER_ITEMS, street)
         names = fetch_place_names(conn, areas={c.street_code for c in cases} | {w.street_code for w in warnings})
@@ -107,4 +106,4 @@ def build_wall(street: str | None, t: dict, lang: str, theme: str = "dark", now:
     trend.update_layout(height=None, autosize=True, margin={"l": 40, "r": 10, "t": 30, "b": 28},
                         font={"size": 14}, title={"text": ""}, legend={"font": {"size": 13}, "y": 1.12})
     return {"kpis": kpis, "warnings": warning_tiles(counts, t), "trend": trend, "ranking": ranking_table(ranking, t),
-            "ticker": ticker_items(cases, warnings, names, t, lang), "warning_layer": warning_layer(open_warnings, lang)}
+            "ticker": ticker_items(cases, warnings, names, t, lang)}

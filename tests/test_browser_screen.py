@@ -45,6 +45,11 @@ def test_wall_screen_fits_1080p_and_4k_and_takes_a_new_case_live(wall_db):  # no
             page.wait_for_selector(".og-wall-ticker .og-tick", timeout=30_000)
             _fits(page, 1920, 1080)
             assert page.locator(".og-warn-tile").count() == 4
+            # Warnings are the command map's sensor layer: kind glyphs / clusters in the level's colour.
+            page.wait_for_selector(".og-wall-map .og-sensor-cluster[class*='og-lv-'], "
+                                   ".og-wall-map .og-sensor-glyph[class*='og-lv-']", timeout=30_000)
+            assert page.locator(".og-wall-map .og-warn-dot").count() == 0
+            assert "物联传感器" in page.inner_text(".og-wall-legend")
             assert page.locator(".og-wall-view").inner_text() == "宝山区"
             before = page.evaluate(_CASES_SHOWN)
             with wall_db.connect() as conn:

@@ -46,17 +46,15 @@ def test_views_are_the_district_then_every_street(wall_db):
 
 def test_figures_match_the_indicators_and_warning_counts(wall_db):
     views = build_views("zh", ZH)
-    kpis, warns, trend, ranking, ticker, layer, toast = update_wall(0, 0, views, ZH, "zh")
+    kpis, warns, trend, ranking, ticker, toast = update_wall(0, 0, views, ZH, "zh")
     with wall_db.connect() as conn:
         k = gc.fetch_kpis(conn, gc.CaseFilter())
         counts = fetch_warning_counts(conn)
         newest = gc.fetch_cases(conn, gc.CaseFilter(), limit=1)[0]
-        open_warnings = conn.execute("SELECT count(*) FROM warning WHERE state IN ('active', 'acknowledged')").fetchone()[0]
     values = [tile.children[0].children for tile in kpis]
     assert values[:3] == [f"{k['new_today']:,}", f"{k['open']:,}", f"{k['overdue']:,}"]
     assert [tile.children[0].children for tile in warns] == [f"{counts[lvl]:,}" for lvl in reversed(LEVELS)]
-    assert sum(counts.values()) == open_warnings == len(layer["features"]) > 0
-    assert {f["properties"]["level"] for f in layer["features"]} <= set(LEVELS)
+    assert sum(counts.values()) > 0
     assert len(trend.data) == 3 and len(trend.data[0].x) == 30
     assert "高境镇" in _text(ranking) or "镇" in _text(ranking)
     assert ticker and any(newest.category_name_zh in item.children for item in ticker)
@@ -109,3 +107,42 @@ def test_database_down_is_a_message_not_a_crash(wall_db, monkeypatch):
     out = update_wall(0, 0, [{"code": None, "name": "x", "bounds": [[0, 0], [1, 1]]}], ZH, "zh")
     assert all(o is not None for o in out)
     assert ZH["error_db"] in _text(out[-1])
+
+
+def test_wall_map_draws_the_command_maps_sensor_layer(wall_db):
+    """The wall's warnings are the command map's sensor layer: the same builder and the same
+    GeoJSON component (glyphs, level colours, clusters, kinds), and its legend."""
+    from app import ids
+    from app.factory import create_app
+    from app.warn_layout import sensor_layer
+    from callbacks.screen import load_sensors
+    from layers.display import bounds_from_display
+    from layers.sensors import build_sensor_layer
+    from layers.view import parse_view
+
+    create_app()
+    from app.pages.screen import WALL_LAYERS, layout
+
+    views = build_views("zh", ZH)
+    fc, toast = load_sensors(views[0]["bounds"], 0, 12, ZH)
+    with wall_db.connect() as conn:
+        same = build_sensor_layer(conn, parse_view(bounds_from_display(views[0]["bounds"]), 12))
+        warned = conn.execute("SELECT count(DISTINCT sensor_id) FROM warning WHERE state IN ('active', 'acknowledged')"
+                              ).fetchone()[0]
+    same.pop("truncated")
+    assert fc == same and warned > 0
+    assert sum(1 for f in fc["features"] if f["properties"]["lv"]) == warned
+    assert {f["properties"]["lv"] for f in fc["features"]} - {None} <= set(LEVELS)
+    found = {}
+
+    def walk(node):
+        if isinstance(getattr(node, "id", None), str):
+            found[node.id] = node
+        children = getattr(node, "children", None)
+        for child in children if isinstance(children, list) else [children] if children is not None else []:
+            walk(child)
+
+    walk(layout())
+    wall, command = found[ids.SCREEN_SENSORS].to_plotly_json()["props"], sensor_layer(ids.SENSORS, "zh").to_plotly_json()["props"]
+    assert {k: v for k, v in wall.items() if k != "id"} == {k: v for k, v in command.items() if k != "id"}
+    assert "sensors" in WALL_LAYERS

@@ -1,7 +1,7 @@
 """``/screen``: the command-centre wall screen (1920×1080 and 3840×2160, no scrolling).
 
-The live map in the middle (cases as deltas every second, open warnings by level, grids and
-boundaries) with KPI tiles, warnings by level, the 30-day trend, the street ranking and a
+The live map in the middle (cases as deltas every second, sensors coloured by their open
+warning's level — the command map's sensor layer —, grids and boundaries) with KPI tiles, warnings by level, the 30-day trend, the street ranking and a
 ticker of the newest cases and warnings around it. Every size follows the viewport height,
 so a 4K wall shows the same screen as a 1080p one. ``?rotate=30`` rotates through the district
 and each street every 30 s (0 stops); ``?view=CODE`` holds one street; ``?window=`` picks the
@@ -19,6 +19,7 @@ from dash_extensions.javascript import Namespace
 
 from app import ids
 from app.i18n import normalize_lang, strings
+from app.warn_layout import sensor_layer
 from geodata.cases.model import OPEN_STATES
 from geodata.errors import OneGridError
 from geodata.settings import get_settings
@@ -31,9 +32,8 @@ dash.register_page(__name__, path="/screen", name="Wall screen", title="OneGrid 
 log = logging.getLogger(__name__)
 ns = Namespace("onegrid", "map")
 cases_ns = Namespace("onegrid", "cases")
-wall_ns = Namespace("onegrid", "wall")
-#: Map layers of the wall (the command map's names; warnings are the wall's own layer).
-WALL_LAYERS = ["outlines", "grids", "roads", "cases"]
+#: Map layers of the wall (the command map's names and builders).
+WALL_LAYERS = ["outlines", "grids", "roads", "cases", "sensors"]
 DEFAULT_ROTATE_S = 30
 
 
@@ -41,7 +41,7 @@ def _empty(id_: str, **kwargs) -> dl.GeoJSON:
     return dl.GeoJSON(id=id_, data={"type": "FeatureCollection", "features": []}, **kwargs)
 
 
-def _map(bounds) -> dl.Map:
+def _map(bounds, lang: str) -> dl.Map:
     children = [
         *build_tile_layer(),
         dl.Pane(_empty(ids.SCREEN_DISTRICT, style=ns("districtStyle"), interactive=False), name="og-base",
@@ -57,7 +57,8 @@ def _map(bounds) -> dl.Map:
                 name="og-outlines", style={"zIndex": 450}),
         _empty(ids.SCREEN_ADDRESS_POINTS),
         _empty(ids.SCREEN_FACILITIES),
-        _empty(ids.SCREEN_WARNINGS, pointToLayer=wall_ns("warningMarker")),
+        # The command map's sensor layer (app.warn_layout): same glyphs, level colours, clusters.
+        sensor_layer(ids.SCREEN_SENSORS, lang),
         # The command map's live case layer, clustered the same way (app.case_layout.case_layer).
         _empty(ids.SCREEN_CASES, cluster=True, pointToLayer=cases_ns("casePoint"),
                clusterToLayer=cases_ns("caseCluster"), onEachFeature=cases_ns("caseTooltip"),
@@ -124,7 +125,7 @@ def layout(lang: str | None = None, theme: str | None = None, rotate=None, view:
                       html.Div(id=ids.SCREEN_WARN_TILES, className="og-wall-warns"),
                       html.H2(t["legend"], className="og-wall-h2"),
                       html.Div(id=ids.SCREEN_LEGEND, className="og-legend og-wall-legend")], className=f"{panel} og-wall-left"),
-        html.Div([_map(views[index]["bounds"] if views else None), html.Span(id=ids.SCREEN_ZOOM, className="og-hidden")],
+        html.Div([_map(views[index]["bounds"] if views else None, lang), html.Span(id=ids.SCREEN_ZOOM, className="og-hidden")],
                  className="og-wall-map"),
         html.Section([html.H2(t["trend_title"], className="og-wall-h2"),
                       dcc.Graph(id=ids.SCREEN_TREND, config={"displayModeBar": False, "responsive": True},
