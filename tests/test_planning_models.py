@@ -12,7 +12,10 @@ import numpy as np
 import pytest
 
 from geodata.errors import Conflict, InvalidInput, NotFound
-from geodata.planning.models import coverage_matrix, greedy_mclp, solve_lscp, solve_mclp, solve_pmedian
+from geodata.planning.heuristics import covered_weight, dominated_columns, greedy_mclp, reduce_cover
+from geodata.planning.mclp import solve_mclp
+from geodata.planning.models import coverage_matrix, solve_lscp
+from geodata.planning.pmedian import solve_pmedian
 
 # 6 demand points, 5 candidates; candidate j covers the listed demand points.
 COVERS = {0: [0, 1], 1: [1, 2, 3], 2: [3, 4], 3: [4, 5], 4: [0, 5]}
@@ -54,6 +57,41 @@ def test_mclp_greedy_is_not_optimal_here_but_the_mip_is():
     assert greedy[0] == 1
 
 
+def test_reduction_drops_dominated_sites_and_merges_identical_demand():
+    # Site 0 covers {0, 1} ⊂ site 1's {0, 1, 2}; sites 2 and 3 both cover exactly {3, 4}; site 4 nothing.
+    a = coverage_matrix(np.array([0, 0, 1, 1, 1, 2, 2, 3, 3]), np.array([0, 1, 0, 1, 2, 3, 4, 3, 4]), 5, 6)
+    assert dominated_columns(a).tolist() == [True, False, False, True, True]
+    r, w, cols = reduce_cover(a, np.array([1.0, 2, 3, 4, 5, 6]))
+    assert cols.tolist() == [1, 2]
+    # Rows {0, 1, 2} (all reached by site 1 only) and {3, 4} (site 2 only) merge; row 5 (no site) goes.
+    assert r.shape == (2, 2) and sorted(w.tolist()) == [6.0, 9.0]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_reduced_mclp_keeps_the_brute_force_optimum(seed):
+    rng = np.random.default_rng(seed)
+    n_cand, n_dem = 9, 40
+    mask = rng.random((n_cand, n_dem)) < 0.25
+    mask[1] |= mask[0]  # site 0 dominated by site 1
+    mask[5] = mask[4]  # identical sites
+    cand, dem = np.nonzero(mask)
+    a = coverage_matrix(cand, dem, n_cand, n_dem)
+    w = rng.integers(1, 50, n_dem).astype(float)
+    for k in (1, 2, 3, 4):
+        best = max(covered_weight(a, w, c) for c in itertools.combinations(range(n_cand), k))
+        sol = solve_mclp(a, w, k)
+        assert sol.objective == pytest.approx(best) and sol.status == "optimal" and len(set(sol.chosen)) == k
+        assert covered_weight(a, w, sol.chosen) == pytest.approx(sol.objective)
+        assert sol.objective >= covered_weight(a, w, greedy_mclp(a, w, k))
+
+
+def test_mclp_with_fewer_useful_sites_than_k_still_returns_k_sites():
+    a = coverage_matrix(np.array([0, 1, 2]), np.array([0, 0, 1]), 4, 2)  # sites 1 and 3 add nothing
+    sol = solve_mclp(a, np.array([3.0, 4.0]), 3)
+    assert len(set(sol.chosen)) == 3 and {0, 2} <= set(sol.chosen)
+    assert sol.objective == 7 and sol.status == "optimal" and sol.gap == 0.0
+
+
 def test_capacitated_mclp_respects_capacity():
     sol = solve_mclp(matrix(), WEIGHTS, 1, capacity=np.full(5, 5.0))
     assert sol.objective == pytest.approx(5.0)
@@ -83,6 +121,68 @@ def test_pmedian_known_optimum_on_a_line():
     fallback = np.abs(11 - dem_pos)
     sol = solve_pmedian(cand, dem, d, np.ones(4), fallback, 3, 1)
     assert sol.chosen == [0] and sol.objective == pytest.approx(0.5 + 0.5 + 1 + 0)
+
+
+def _random_pmedian(seed: int, n_cand: int = 9, n_dem: int = 40):
+    rng = np.random.default_rng(seed)
+    cand_xy, dem_xy = rng.random((n_cand, 2)) * 1000, rng.random((n_dem, 2)) * 1000
+    cand, dem = np.meshgrid(np.arange(n_cand), np.arange(n_dem), indexing="ij")
+    cand, dem = cand.ravel(), dem.ravel()
+    d = np.hypot(*(cand_xy[cand] - dem_xy[dem]).T)
+    w = rng.integers(1, 30, n_dem).astype(float)
+    fallback = rng.uniform(200, 900, n_dem)  # metres to an existing facility
+    return cand, dem, d, w, fallback, n_cand
+
+
+def _pmedian_cost(cand, dem, d, w, fallback, sites) -> float:
+    best = fallback.copy()
+    on = np.isin(cand, sites)
+    np.minimum.at(best, dem[on], d[on])
+    return float(w @ best)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_pmedian_matches_brute_force_and_its_bound_is_below(seed):
+    from geodata.planning.mclp import _Clock
+    from geodata.planning.pmedian import Pairs, lagrangian
+
+    cand, dem, d, w, fallback, n = _random_pmedian(seed)
+    for p in (1, 2, 3, 4):
+        best = min(_pmedian_cost(cand, dem, d, w, fallback, c) for c in itertools.combinations(range(n), p))
+        sol = solve_pmedian(cand, dem, d, w, fallback, n, p)
+        assert sol.objective == pytest.approx(best) and sol.status == "optimal" and len(set(sol.chosen)) == p
+        assert _pmedian_cost(cand, dem, d, w, fallback, sol.chosen) == pytest.approx(sol.objective)
+        assert sol.bound <= best + 1e-6 and sol.gap <= 1e-4
+        assert sol.served.sum() <= w.sum()
+        # The Lagrangian bound alone is a lower bound for any multipliers it visits.
+        state = lagrangian(Pairs(cand, dem, d, w, fallback, n), p, best * 1.5, _Clock(5, None), 5)
+        assert state["lower"] <= best + 1e-6
+
+
+def test_capacitated_pmedian_respects_capacity():
+    cand, dem, d, w, fallback, n = _random_pmedian(3)
+    cap = np.full(n, 0.2 * w.sum())
+    sol = solve_pmedian(cand, dem, d, w, fallback, n, 2, capacity=cap)
+    assert len(sol.chosen) == 2 and sol.served.max() <= 0.2 * w.sum() + 1e-6
+    free = solve_pmedian(cand, dem, d, w, fallback, n, 2)
+    assert sol.objective >= free.objective - 1e-6
+
+
+def test_teitz_bart_interchange_repairs_a_bad_start():
+    from geodata.planning.mclp import _Clock
+    from geodata.planning.pmedian import Pairs, interchange
+
+    cand, dem, d, w, fallback, n = _random_pmedian(7, n_cand=12, n_dem=60)
+    pr = Pairs(cand, dem, d, w, fallback, n)
+    start = [0, 1, 2]
+    worst = pr.total(start)
+    swapped = interchange(pr, start, _Clock(10, None))
+    assert len(set(swapped)) == 3 and pr.total(swapped) <= worst
+    # A local optimum: no single swap of an open site for a closed one saves anything.
+    for r in range(3):
+        for j in set(range(n)) - set(swapped):
+            trial = [j if s == swapped[r] else s for s in swapped]
+            assert pr.total(trial) >= pr.total(swapped) - 1e-6
 
 
 @pytest.mark.parametrize("call, message", [
@@ -173,6 +273,10 @@ def test_cli_plan_commands(demo_db, tmp_path, capsys):
     assert main(["plan", "solve", "kindergarten", "--model", "mclp", "--k", "2", "--candidates", "h3:8",
                  "--time-limit", "20", "--name", "幼儿园+2"]) == 0
     assert "2 new sites" in capsys.readouterr().out
+    assert main(["plan", "solve", "kindergarten", "--model", "pmedian", "--k", "2", "--candidates", "h3:8",
+                 "--time-limit", "20", "--name", "幼儿园 p-median"]) == 0
+    out = capsys.readouterr().out
+    assert "2 new sites" in out and re.search(r"solver (optimal|time_limit), gap \d", out), out
     assert main(["plan", "scenarios"]) == 0
     listing = capsys.readouterr().out
     assert "幼儿园+2" in listing and "幼儿园现状" in listing

@@ -41,6 +41,7 @@ class Solution:
     status: str  # optimal | time_limit | interrupted | greedy
     seconds: float
     served: np.ndarray = field(default_factory=lambda: np.zeros(0))  # people per chosen site
+    details: dict = field(default_factory=dict)  # what the reductions and heuristics did
 
 
 def _check(w: np.ndarray, n_cand: int, k: int | None) -> None:
@@ -61,61 +62,6 @@ def coverage_matrix(cand: np.ndarray, dem: np.ndarray, n_cand: int, n_dem: int) 
     a = sparse.csc_matrix((data, (dem, cand)), shape=(n_dem, n_cand))
     a.data[:] = 1.0  # duplicates summed above: back to 0/1
     return a
-
-
-def greedy_mclp(a: sparse.csc_matrix, w: np.ndarray, k: int) -> list[int]:
-    """Pick ``k`` candidates one at a time, each covering the most still-uncovered demand."""
-    covered = np.zeros(a.shape[0], dtype=bool)
-    at = a.T.tocsr()
-    chosen: list[int] = []
-    for _ in range(k):
-        gain = at @ (w * ~covered)
-        if chosen:
-            gain[chosen] = -1
-        j = int(np.argmax(gain))
-        chosen.append(j)
-        covered |= a[:, j].toarray().ravel() > 0
-    return chosen
-
-
-def improve_by_swaps(a: sparse.csc_matrix, w: np.ndarray, chosen: list[int], max_passes: int = 10) -> list[int]:
-    """Swap local search on an MCLP solution: drop a site and add the best other one while
-    that covers more demand (a starting point for the MIP, never worse than its input)."""
-    at = a.T.tocsr()
-    chosen = list(chosen)
-    count = np.asarray(a[:, chosen].sum(axis=1)).ravel()
-    for _ in range(max_passes):
-        improved = False
-        for pos in range(len(chosen)):
-            j = chosen[pos]
-            col = a[:, j].toarray().ravel() > 0
-            without = count - col
-            loss = float(w[col & (without == 0)].sum())
-            gain = at @ (w * (without == 0))
-            gain[chosen] = -1
-            best = int(np.argmax(gain))
-            if gain[best] > loss + 1e-9:
-                chosen[pos] = best
-                count = without + (a[:, best].toarray().ravel() > 0)
-                improved = True
-        if not improved:
-            break
-    return chosen
-
-
-def greedy_pmedian(cand: np.ndarray, dem: np.ndarray, d: np.ndarray, w: np.ndarray, fallback: np.ndarray,
-                   n_cand: int, p: int) -> list[int]:
-    """Open ``p`` candidates one at a time, each saving the most people × metres."""
-    current = np.asarray(fallback, float).copy()
-    chosen: list[int] = []
-    for _ in range(p):
-        saving = np.bincount(cand, weights=w[dem] * np.maximum(0.0, current[dem] - d), minlength=n_cand)
-        saving[chosen] = -1
-        j = int(np.argmax(saving))
-        chosen.append(j)
-        mine = cand == j
-        np.minimum.at(current, dem[mine], d[mine])
-    return chosen
 
 
 class _Model:
@@ -145,9 +91,11 @@ class _Model:
         return start
 
     def solve(self, maximize: bool, time_limit: float, progress: Progress | None, start: np.ndarray | None,
-              gap: float) -> tuple[np.ndarray, float, float | None, float | None, str, float]:
+              gap: float, options: dict | None = None) -> tuple[np.ndarray, float, float | None, float | None, str, float]:
         h = highspy.Highs()
         h.setOptionValue("output_flag", False)
+        for key, value in (options or {}).items():
+            h.setOptionValue(key, value)
         h.setOptionValue("time_limit", float(time_limit))
         h.setOptionValue("mip_rel_gap", float(gap))
         h.setOptionValue("threads", 1)
@@ -214,75 +162,6 @@ def _chosen(values: np.ndarray, n_cand: int) -> list[int]:
     return [int(j) for j in np.nonzero(values[:n_cand] > 0.5)[0]]
 
 
-def merge_rows(a: sparse.csc_matrix, w: np.ndarray) -> tuple[sparse.csc_matrix, np.ndarray]:
-    """Demand points reached by exactly the same candidates become one (weights summed);
-    points no candidate reaches are dropped. Same optimum, far fewer rows."""
-    csr = a.tocsr()
-    csr.sort_indices()
-    groups: dict[bytes, int] = {}
-    row_of = np.empty(csr.shape[0], dtype=np.int64)
-    for i in range(csr.shape[0]):
-        key = csr.indices[csr.indptr[i]:csr.indptr[i + 1]].tobytes()
-        row_of[i] = groups.setdefault(key, len(groups))
-    merged_w = np.bincount(row_of, weights=w, minlength=len(groups))
-    first = np.unique(row_of, return_index=True)[1]
-    merged = csr[first]
-    keep = np.diff(merged.indptr) > 0
-    return merged[keep].tocsc(), merged_w[keep]
-
-
-def solve_mclp(a: sparse.csc_matrix, w: np.ndarray, k: int, *, capacity: np.ndarray | None = None,
-               time_limit: float = 60.0, gap: float = 1e-4, progress: Progress | None = None) -> Solution:
-    """Maximal covering location: choose exactly ``k`` candidates maximising covered demand.
-
-    Parameters
-    ----------
-    a : (demand × candidate) sparse 0/1 matrix: candidate j covers demand i (within the radius)
-    w : demand weights (people), demand not already covered by existing facilities
-    capacity : people each candidate can serve (``inf`` = unlimited); None = uncapacitated
-    """
-    w = np.asarray(w, float)
-    _check(w, a.shape[1], k)
-    began = time.monotonic()
-    original = a, w
-    if capacity is None:
-        a, w = merge_rows(a, w)
-    m, n = a.shape
-    greedy = improve_by_swaps(a, w, greedy_mclp(a, w, k))
-    model = _Model()
-    x0 = model.cols(np.zeros(n), 0, 1, True)
-    coo = a.tocoo()
-    if capacity is None:
-        y0 = model.cols(w, 0, 1, False)
-        # y_i − Σ_j a_ij x_j ≤ 0
-        model.rows([(np.arange(m), y0 + np.arange(m), np.ones(m)),
-                    (coo.row, x0 + coo.col, -np.ones(coo.nnz))], -np.inf, 0, m)
-        start = np.zeros(n + m)
-        start[greedy] = 1
-        start[n:] = np.minimum(1, a[:, greedy].sum(axis=1).A1)
-    else:
-        cap = np.asarray(capacity, float)
-        z0 = model.cols(w[coo.row], 0, 1, False)  # z_p: share of demand row[p] served by col[p]
-        p = np.arange(coo.nnz)
-        model.rows([(coo.row, z0 + p, np.ones(coo.nnz))], -np.inf, 1, m)  # Σ_j z_ij ≤ 1
-        model.rows([(p, z0 + p, np.ones(coo.nnz)), (p, x0 + coo.col, -np.ones(coo.nnz))], -np.inf, 0, coo.nnz)
-        finite = np.isfinite(cap)
-        model.rows([(coo.col, z0 + p, w[coo.row]), (np.arange(n)[finite], x0 + np.arange(n)[finite], -cap[finite])],
-                   -np.inf, np.where(finite, 0, np.inf), n)
-        start = None
-    model.rows([(np.zeros(n, int), x0 + np.arange(n), np.ones(n))], k, k, 1)
-    # The time limit covers the whole solve, the starting heuristics included.
-    remaining = max(1.0, time_limit - (time.monotonic() - began))
-    values, obj, bound, rel_gap, label, _ = model.solve(True, remaining, progress, start, gap)
-    secs = time.monotonic() - began
-    chosen = _chosen(values, n)
-    if capacity is None:
-        served = _first_claim(*original, chosen)
-    else:
-        served = np.bincount(coo.col, weights=w[coo.row] * values[n:n + coo.nnz], minlength=n)[chosen]
-    return Solution(chosen, obj, bound, rel_gap, label, secs, served)
-
-
 def _first_claim(a: sparse.csc_matrix, w: np.ndarray, chosen: list[int]) -> np.ndarray:
     """People served per chosen site, each demand counted once (at the first site covering it)."""
     taken = np.zeros(a.shape[0], dtype=bool)
@@ -313,51 +192,3 @@ def solve_lscp(a: sparse.csc_matrix, w: np.ndarray, *, time_limit: float = 60.0,
     values, obj, bound, rel_gap, label, secs = model.solve(False, time_limit, progress, None, gap)
     chosen = _chosen(values, n)
     return Solution(chosen, obj, bound, rel_gap, label, secs, _first_claim(a, w, chosen)), unreachable
-
-
-def solve_pmedian(cand: np.ndarray, dem: np.ndarray, d: np.ndarray, w: np.ndarray, fallback: np.ndarray,
-                  n_cand: int, p: int, *, capacity: np.ndarray | None = None, time_limit: float = 60.0,
-                  gap: float = 1e-4, progress: Progress | None = None) -> Solution:
-    """p-median: open ``p`` candidates minimising Σ people × distance to their site.
-
-    Parameters
-    ----------
-    cand, dem, d : pairs (candidate, demand, metres) worth considering (closer than ``fallback``)
-    w : people per demand point
-    fallback : metres from each demand point to its nearest existing facility (or the
-        distance cap when there is none within it): the cost when no new site is closer
-    """
-    w = np.asarray(w, float)
-    _check(w, n_cand, p)
-    m = len(w)
-    keep = d < fallback[dem]
-    cand, dem, d = cand[keep], dem[keep], d[keep]
-    model = _Model()
-    x0 = model.cols(np.zeros(n_cand), 0, 1, True)
-    z0 = model.cols(w[dem] * d, 0, 1, False)
-    f0 = model.cols(w * fallback, 0, 1, False)
-    q = np.arange(len(cand))
-    model.rows([(dem, z0 + q, np.ones(len(q))), (np.arange(m), f0 + np.arange(m), np.ones(m))], 1, 1, m)
-    model.rows([(q, z0 + q, np.ones(len(q))), (q, x0 + cand, -np.ones(len(q)))], -np.inf, 0, len(q))
-    if capacity is not None:
-        cap = np.asarray(capacity, float)
-        finite = np.isfinite(cap)
-        model.rows([(cand, z0 + q, w[dem]), (np.arange(n_cand)[finite], x0 + np.arange(n_cand)[finite],
-                                              -cap[finite])], -np.inf, np.where(finite, 0, np.inf), n_cand)
-    model.rows([(np.zeros(n_cand, int), x0 + np.arange(n_cand), np.ones(n_cand))], p, p, 1)
-    start = None
-    if capacity is None:  # greedy start: each demand to its nearest open site or its fallback
-        greedy = greedy_pmedian(cand, dem, d, w, fallback, n_cand, p)
-        start = np.zeros(n_cand + len(q) + m)
-        start[greedy] = 1
-        best = fallback.astype(float).copy()
-        pick = np.full(m, -1)
-        for idx in np.nonzero(np.isin(cand, greedy))[0]:
-            if d[idx] < best[dem[idx]]:
-                best[dem[idx]], pick[dem[idx]] = d[idx], idx
-        start[z0 + pick[pick >= 0]] = 1
-        start[f0 + np.nonzero(pick < 0)[0]] = 1
-    values, obj, bound, rel_gap, label, secs = model.solve(False, time_limit, progress, start, gap)
-    chosen = _chosen(values, n_cand)
-    served = np.bincount(cand, weights=w[dem] * values[z0:z0 + len(q)], minlength=n_cand)[chosen]
-    return Solution(chosen, obj, bound, rel_gap, label, secs, served)

@@ -18,7 +18,9 @@ from geodata.errors import InvalidInput, NotFound
 from geodata.planning import coverage as cov
 from geodata.planning.demand import Analysis, Sites, fetch_addresses, fetch_demand, fetch_facilities
 from geodata.planning.distance import Distances, Points
-from geodata.planning.models import coverage_matrix, solve_lscp, solve_mclp, solve_pmedian
+from geodata.planning.mclp import solve_mclp
+from geodata.planning.models import coverage_matrix, solve_lscp
+from geodata.planning.pmedian import solve_pmedian
 
 MODELS = ("mclp", "pmedian", "lscp")
 SOURCES = ("h3", "upload", "address")
