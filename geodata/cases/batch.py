@@ -51,13 +51,27 @@ ORDER = ("reported_at", "registered_at", "dispatched_at", "started_at", "fed_bac
 _NEEDS_DISPATCH = ("dispatched", "handling", "fed_back", "returned", "closed", "evaluated")
 
 
+def _each_distinct(values: np.ndarray, fn) -> np.ndarray:
+    """``fn(v)`` once per distinct non-missing value (scalars), spread back over the rows; None where
+    missing. A batch has many rows and few distinct words, so per-row Python loops are avoided."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    mapped = np.full(len(uniques) + 1, None, dtype=object)  # the last slot answers code -1 (missing)
+    for k, v in enumerate(uniques):
+        mapped[k] = fn(v)
+    return mapped[codes]
+
+
+def _rows_with(values: np.ndarray, bad: set) -> np.ndarray:
+    """Indexes of the rows whose value is in ``bad``."""
+    return np.flatnonzero(pd.Series(values, dtype=object).isin(bad).to_numpy()) if bad else np.array([], int)
+
+
 def _texts(gdf: gpd.GeoDataFrame) -> dict[str, np.ndarray]:
+    """TEXT_COLUMNS as object arrays of stripped strings, None for missing or blank cells."""
     out = {}
     for column in TEXT_COLUMNS:
         if column in gdf.columns:
-            values = gdf[column].astype(object).where(gdf[column].notna(), None).to_numpy(dtype=object)
-            out[column] = np.array([None if v is None or str(v).strip() == "" else str(v).strip()
-                                    for v in values], dtype=object)
+            out[column] = _each_distinct(gdf[column].to_numpy(dtype=object), lambda v: str(v).strip() or None)
         else:
             out[column] = np.full(len(gdf), None, dtype=object)
     return out
@@ -107,17 +121,19 @@ def _one_time(value):
 
 def _words(values: np.ndarray, words: dict[str, str], what: str, where: list[str], problems: list[Problem],
            *, required: bool) -> np.ndarray:
-    out = np.full(len(values), None, dtype=object)
-    for i, v in enumerate(values):
-        if v is None:
-            if required:
-                problems.append(Problem(where[i], f"{what} is required but empty"))
-            continue
-        hit = words.get(v.lower()) or words.get(v)
-        if hit is None:
-            problems.append(Problem(where[i], f"unknown {what} {v!r} (use {', '.join(sorted(set(words.values())))})"))
-        out[i] = hit
+    out = _each_distinct(values, lambda v: words.get(v.lower()) or words.get(v))
+    if required:
+        for i in np.flatnonzero(pd.isna(values)):
+            problems.append(Problem(where[i], f"{what} is required but empty"))
+    for i in np.flatnonzero(~pd.isna(values) & pd.isna(out)):
+        problems.append(Problem(where[i], f"unknown {what} {values[i]!r} "
+                                          f"(use {', '.join(sorted(set(words.values())))})"))
     return out
+
+
+def _satisfaction(text: str) -> int:
+    """A satisfaction score 1..5, 0 when ``text`` is not one."""
+    return int(float(text)) if text.replace(".0", "").isdigit() and 1 <= int(float(text)) <= 5 else 0
 
 
 def _check_rows(conn, t: dict, stamps: dict, where: list[str], problems: list[Problem]) -> None:
@@ -129,31 +145,24 @@ def _check_rows(conn, t: dict, stamps: dict, where: list[str], problems: list[Pr
     t["category_code"] = _words(t["category_code"], cats, "category", where, problems, required=True)
     departments = {d["code"]: d["code"] for d in fetch_departments(conn)}
     departments |= {d["name_zh"]: d["code"] for d in fetch_departments(conn)}
-    t["department_code"] = np.array([None if v is None else departments.get(v, v) for v in t["department_code"]],
-                                    dtype=object)
-    for i, v in enumerate(t["department_code"]):
-        if v is not None and v not in departments.values():
-            problems.append(Problem(where[i], f"unknown department {v!r}"))
-    for i, v in enumerate(t["description"]):
-        if v is not None and len(v) > MAX_DESCRIPTION:
-            problems.append(Problem(where[i], f"description is longer than {MAX_DESCRIPTION} characters"))
-    sat = np.full(len(where), None, dtype=object)
-    for i, v in enumerate(t["satisfaction"]):
-        if v is not None:
-            ok = v.replace(".0", "").isdigit() and 1 <= int(float(v)) <= 5
-            if not ok or t["state"][i] != "evaluated":
-                problems.append(Problem(where[i], f"satisfaction {v!r}: a whole number 1..5, for evaluated cases only"))
-            else:
-                sat[i] = int(float(v))
-    t["satisfaction"] = sat
+    t["department_code"] = _each_distinct(t["department_code"], lambda v: departments.get(v, v))
+    for i in _rows_with(t["department_code"], set(pd.unique(t["department_code"])) - {None, *departments.values()}):
+        problems.append(Problem(where[i], f"unknown department {t['department_code'][i]!r}"))
+    for i in _rows_with(t["description"], {v for v in pd.unique(t["description"]) if v and len(v) > MAX_DESCRIPTION}):
+        problems.append(Problem(where[i], f"description is longer than {MAX_DESCRIPTION} characters"))
+    sat = _each_distinct(t["satisfaction"], _satisfaction)
+    for i in np.flatnonzero(~pd.isna(t["satisfaction"]) & ((sat == 0) | (t["state"] != "evaluated"))):
+        problems.append(Problem(where[i], f"satisfaction {t['satisfaction'][i]!r}: a whole number 1..5, "
+                                          "for evaluated cases only"))
+    t["satisfaction"] = np.where(sat == 0, None, sat)
     _check_stamps(t, stamps, where, problems)
-    codes = [c for c in t["code"] if c is not None]
+    given = np.flatnonzero(~pd.isna(t["code"]))
+    codes = t["code"][given].tolist()
     seen: dict[str, str] = {}
-    for i, c in enumerate(t["code"]):
-        if c is not None:
-            if c in seen:
-                problems.append(Problem(where[i], f"duplicate code {c!r} (also at {seen[c]})"))
-            seen.setdefault(c, where[i])
+    for i, c in zip(given, codes, strict=True):
+        if c in seen:
+            problems.append(Problem(where[i], f"duplicate code {c!r} (also at {seen[c]})"))
+        seen.setdefault(c, where[i])
     for (c,) in conn.execute(Q.CODES_IN_DB, (codes,)) if codes else []:
         problems.append(Problem(seen[c], f"case code {c!r} already exists in the database"))
 
@@ -179,29 +188,20 @@ def _check_stamps(t: dict, stamps: dict, where: list[str], problems: list[Proble
             problems.append(Problem(where[i], f"{column} is before {latest_name[i]}"))
         latest = np.where(have, np.maximum(latest, stamps[column]), latest)
         latest_name = np.where(have, column, latest_name)
-    state = t["state"]
-    for i, s in enumerate(state):
-        if s in _NEEDS_DISPATCH and stamps["dispatched_at"][i] < 0:
-            problems.append(Problem(where[i], f"state {s} needs dispatched_at"))
-        if s in ("closed", "evaluated") and stamps["closed_at"][i] < 0:
-            problems.append(Problem(where[i], f"state {s} needs closed_at"))
-        if s not in ("closed", "evaluated") and s is not None and stamps["closed_at"][i] >= 0:
-            problems.append(Problem(where[i], f"closed_at given but the state is {s}"))
+    state = pd.Series(t["state"], dtype=object)
+    closes = state.isin(("closed", "evaluated")).to_numpy()
+    for i in np.flatnonzero(state.isin(_NEEDS_DISPATCH).to_numpy() & (stamps["dispatched_at"] < 0)):
+        problems.append(Problem(where[i], f"state {state.iat[i]} needs dispatched_at"))
+    for i in np.flatnonzero(closes & (stamps["closed_at"] < 0)):
+        problems.append(Problem(where[i], f"state {state.iat[i]} needs closed_at"))
+    for i in np.flatnonzero(~closes & state.notna().to_numpy() & (stamps["closed_at"] >= 0)):
+        problems.append(Problem(where[i], f"closed_at given but the state is {state.iat[i]}"))
 
 
-def _staged_rows(conn: psycopg.Connection, t: dict, stamps: dict, where: list[str], xy: np.ndarray) -> list[tuple]:
-    """The checked rows in Q.STAGE_COLUMNS order, with their case ids and code numbers reserved.
-
-    Missing times (-1) become NULL.
-    """
-    n, no_code = len(where), [i for i, c in enumerate(t["code"]) if c is None]
-    reserved = conn.execute(Q.RESERVE, {"n": n, "codes": len(no_code)}).fetchall()
-    seqs = [None] * n
-    for (_, seq), i in zip(reserved, no_code, strict=False):
-        seqs[i] = seq
-    columns = [range(n), [r[0] for r in reserved], seqs, where, *(t[c].tolist() for c in Q.STAGE_COLUMNS[4:13])]
-    for column in Q.STAMPS:
-        columns.append([v if v >= 0 else None for v in stamps[column].tolist()])
+def _staged_rows(t: dict, stamps: dict, where: list[str], xy: np.ndarray) -> list[tuple]:
+    """The checked rows in Q.STAGE_COLUMNS order (missing times stay -1; SQL makes them NULL)."""
+    columns = [range(len(where)), where, *(t[c].tolist() for c in Q.STAGE_COLUMNS[2:11])]
+    columns += [stamps[column].tolist() for column in Q.STAMPS]
     columns += [xy[:, 0].tolist(), xy[:, 1].tolist()]
     return list(zip(*columns, strict=True))
 
@@ -264,7 +264,7 @@ def write_cases(conn: psycopg.Connection, gdf: gpd.GeoDataFrame, *, events: bool
     if problems:
         raise ImportRejected(problems[:MAX_PROBLEMS])
     xy = shapely.get_coordinates(np.asarray(gdf.geometry.values, dtype=object))
-    rows = _staged_rows(conn, t, stamps, where, xy)
+    rows = _staged_rows(t, stamps, where, xy)
     if helper is None:
         written, outside = load_rows(conn, rows, events=events, actor=actor)
     else:

@@ -1,12 +1,12 @@
 """SQL of :func:`geodata.cases.batch.write_cases`: staging, routing and inserts, all set-based.
 
-Times arrive as integer microseconds since the Unix epoch (UTC) so no text parsing happens
-in the database; lon/lat are EPSG:4326 degrees.
+Times arrive as integer microseconds since the Unix epoch (UTC), -1 when missing, so no text
+parsing happens in the database; lon/lat are EPSG:4326 degrees.
 """
 
 STAMPS = ("reported_at", "registered_at", "dispatched_at", "started_at", "deadline_at", "fed_back_at",
           "closed_at", "evaluated_at")
-STAGE_COLUMNS = ("ord", "id", "seq", "where_label", "code", "category_code", "channel", "state", "description",
+STAGE_COLUMNS = ("ord", "where_label", "code", "category_code", "channel", "state", "description",
                  "address_text", "source_ref", "department_code", "satisfaction", *STAMPS, "lon", "lat")
 
 STAGE = """
@@ -15,7 +15,7 @@ DROP TABLE IF EXISTS og_stage_point;
 DROP TABLE IF EXISTS og_case_grid;
 DROP TABLE IF EXISTS og_routed_case;
 CREATE TEMP TABLE og_stage_case (
-    ord int, id bigint, seq bigint, where_label text, code text, category_code text, channel text, state text,
+    ord int, where_label text, code text, category_code text, channel text, state text,
     description text, address_text text, source_ref text, department_code text, satisfaction smallint,
     reported_at bigint, registered_at bigint, dispatched_at bigint, started_at bigint, deadline_at bigint,
     fed_back_at bigint, closed_at bigint, evaluated_at bigint, lon float8, lat float8)"""
@@ -30,7 +30,11 @@ def scratch(statement: str, temp: bool) -> str:
 
 COPY = f"COPY og_stage_case ({', '.join(STAGE_COLUMNS)}) FROM STDIN (FORMAT binary)"
 #: Binary COPY types of STAGE_COLUMNS (must match og_stage_case).
-STAGE_TYPES = ("int4", "int8", "int8", *["text"] * 9, "int2", *["int8"] * len(STAMPS), "float8", "float8")
+STAGE_TYPES = ("int4", *["text"] * 9, "int2", *["int8"] * len(STAMPS), "float8", "float8")
+
+
+#: Staged columns with the missing times (staged as -1, which is cheaper than building NULLs in Python) as NULL.
+_STAGED_NULLS = ", ".join(f"nullif({c}, -1) AS {c}" if c in STAMPS else c for c in STAGE_COLUMNS)
 
 
 def _ts(column: str) -> str:
@@ -51,15 +55,17 @@ SELECT DISTINCT ON (p.ord) p.ord, g.code, g.community_code, g.street_code
  CROSS JOIN LATERAL (SELECT ord FROM og_stage_point p WHERE ST_Covers(g.geom, p.geom)) p
  ORDER BY p.ord, g.code"""
 
-# Everything a case row needs, computed once: its id and code number (reserved in file order by
-# RESERVE before staging, so events need no join back to `cases` and a batch split over two
-# backends keeps file order), code (as in create_case: local reporting day + the global
-# sequence), routing (grid implies community and street; communities without grids still
-# route), department (the row's own, else street rule, else district-wide rule, else the
+# Everything a case row needs, computed once: its id (drawn from the identity sequence, so
+# events need no join back to `cases`), code (as in create_case: local reporting day + the
+# global sequence), routing (grid implies community and street; communities without grids
+# still route), department (the row's own, else street rule, else district-wide rule, else the
 # category's), deadline (dispatch + time limit), updated_at (the latest step).
+# ORDER BY ord: volatile target-list functions run after the sort, so ids follow file order (in
+# each half when two backends share a batch). The sequence is looked up once (an InitPlan),
+# not per row.
 ROUTE = f"""
 CREATE TEMP TABLE og_routed_case AS
-SELECT s.id, s.ord, s.where_label, s.category_code, s.channel,
+SELECT nextval((SELECT pg_get_serial_sequence('cases', 'id')::regclass)) AS id, s.ord, s.where_label, s.category_code, s.channel,
        s.state, coalesce(s.description, '') AS description, s.address_text, s.source_ref,
        coalesce(s.department_code, rs.department_code, rd.department_code, k.department_code) AS department_code,
        s.satisfaction,
@@ -76,7 +82,8 @@ SELECT s.id, s.ord, s.where_label, s.category_code, s.channel,
        coalesce(s.code, to_char(('epoch'::timestamptz + s.reported_at * interval '1 microsecond')
                                 AT TIME ZONE %(tz)s, 'YYYYMMDD')
                         || '-' || lpad(s.seq::text, greatest(6, length(s.seq::text)), '0')) AS code
-  FROM og_stage_case s
+  FROM (SELECT {_STAGED_NULLS}, CASE WHEN code IS NULL THEN nextval('case_code_seq') END AS seq
+          FROM og_stage_case) s
   JOIN case_category k ON k.code = s.category_code
   LEFT JOIN og_case_grid g ON g.ord = s.ord
   LEFT JOIN LATERAL (SELECT code, parent_code FROM admin_area
@@ -90,12 +97,6 @@ SELECT s.id, s.ord, s.where_label, s.category_code, s.channel,
 # The key lets the event insert read cases in id order (an incremental sort of each case's steps
 # instead of a sort of all events).
 ROUTED_KEY = "ALTER TABLE og_routed_case ADD PRIMARY KEY (id)"
-#: Case ids and code numbers for a batch, drawn in file order: ``%(n)s`` rows, ``%(codes)s`` of them
-#: without a code. (Identity and sequence values are never rolled back, as with single intakes.)
-RESERVE = """
-SELECT nextval(pg_get_serial_sequence('cases', 'id')),
-       CASE WHEN i <= %(codes)s THEN nextval('case_code_seq') END
-  FROM generate_series(1, %(n)s) AS i"""
 OUTSIDE = """
 SELECT where_label, ST_X(geom), ST_Y(geom) FROM og_routed_case
  WHERE street_code IS NULL ORDER BY ord LIMIT 1000"""
