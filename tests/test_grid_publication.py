@@ -203,3 +203,25 @@ def test_history_serves_no_population_figures(demo_db):
         for v in store.fetch_versions(conn, C):
             for grid in store.fetch_version(conn, C, v["version"]).values():
                 assert set(grid) == {"name", "supervisor", "households", "geom"}  # households only, no tags
+
+
+def test_people_per_address_follow_resident_changes_between_saves(demo_db):
+    with demo_db.connect() as conn:
+        x = prepare(conn)
+        save_split(conn, x)  # builds the per-address counts
+        grid = sorted(E.load_draft(conn, C).grids)[-1]
+        conn.execute("DELETE FROM resident WHERE id IN (SELECT r.id FROM resident r JOIN address a "
+                     "ON a.id = r.address_id WHERE a.grid_code = %s ORDER BY r.id LIMIT 40)", (grid,))
+        rebuild_published(conn)
+        _, miny, _, maxy = store.fetch_community(conn, C)[1].bounds
+        draft = E.load_draft(conn, C)
+        east = max(g.bounds[2] for g in (draft.geom_lonlat(c) for c in draft.grids))
+        line = shapely.LineString([(east - 0.0005, miny - 0.01), (east - 0.0005, maxy + 0.01)])
+        edited, _ = E.apply_edit(draft, {"op": "split", "line": mapping(line)})
+        E.save_draft(conn, edited, author="张三", reason="再拆分")
+        codes = sorted(edited.grids)
+        figures = {(g, t): n for g, t, n in conn.execute(GRID_FIGURES, (codes,))}
+        truth = {(g, t): n for g, t, n in conn.execute(TRUTH, {"c": C})}
+        assert set(figures) == set(truth)
+        assert all(n == truth[f] for f, n in figures.items() if n is not None)
+        assert any(n is not None for n in figures.values())

@@ -38,6 +38,7 @@ import pandas as pd
 import psycopg
 from psycopg import sql
 from scipy import sparse
+from scipy.sparse import csgraph  # noqa: F401 - makes sparse.csgraph available
 
 from geodata.grids import sql as Q
 from geodata.population.bounds import BIG, System, propagate
@@ -62,9 +63,26 @@ def capture_before(conn: psycopg.Connection, community: str) -> dict | None:
     return {(g, t): n for g, t, n in conn.execute(Q.PREV_FIGURES, {"c": community})}
 
 
+def refresh_address_counts(conn: psycopg.Connection) -> bool:
+    """Rebuild ``population_address`` (people per address and tag) if residents changed since;
+    returns whether it was rebuilt (seconds at district scale, once after each population change)."""
+    stamp, built_from = conn.execute(Q.ADDRESS_CACHE_STAMP).fetchone()
+    if stamp == built_from:
+        return False
+    conn.execute(Q.ADDRESS_CACHE_LOCK)  # only to rebuild: concurrent saves then build it once
+    stamp, built_from = conn.execute(Q.ADDRESS_CACHE_STAMP).fetchone()
+    if stamp == built_from:
+        return False
+    conn.execute(Q.ADDRESS_CACHE_CLEAR)
+    conn.execute(Q.ADDRESS_CACHE_FILL)
+    conn.execute(Q.ADDRESS_CACHE_BUILT, {"stamp": stamp})
+    return True
+
+
 def _fetch_atoms(conn: psycopg.Connection, region_res: int) -> pd.DataFrame:
     if region_res not in CELL_LEVELS:
         raise ValueError(f"region resolution must be one of {CELL_LEVELS}")
+    refresh_address_counts(conn)
     conn.execute(Q.REGION_DROP)
     conn.execute(sql.SQL(Q.REGION_STAGE).format(col=sql.Identifier(f"h3_r{region_res}")))
     cols = ["c10", "c9", "c8", "c7", "grid", "prev", "n"]
@@ -111,38 +129,32 @@ def _system(atoms: pd.DataFrame, aggs: pd.DataFrame, pair_agg: np.ndarray, pair_
 def _known(conn: psycopg.Connection, aggs: pd.DataFrame, before: dict, community_codes: set[str]):
     """What the attacker holds: bounds (lower, upper) per aggregate, and which to protect.
 
-    New figures of the community get no bounds here (``[0, BIG]``: no information). A cell
-    that also holds people outside the community is modelled with a stronger attacker who
-    knows its outside part exactly: published, it pins the community's part; suppressed, it
-    tells nothing about that part (and is protected by the rules of the whole publication).
+    New figures of the community get no bounds here (``[0, BIG]``: no information). A figure
+    that also counts people outside the region (a cell or another community's grid reaching
+    out of it) is modelled with a stronger attacker who knows its outside part exactly:
+    published, it pins the region's part; suppressed, it tells nothing about that part (and
+    is protected by the rules of the whole publication).
     """
-    n = aggs["n"].to_numpy()
-    level, key, tag = aggs["level"].to_numpy(), aggs["key"].to_numpy(), aggs["tag"].to_numpy()
-    cells = level > 0
-    rows = conn.execute(Q.CELL_STATES, [level[cells].tolist(), tag[cells].tolist(),
-                                        [int(c) for c in key[cells]]]).fetchall()
-    state = {(int(r), t, str(c)): v for r, t, c, v in rows}
-    state.update({(PREV, t, g): v for (g, t), v in before.items()})
+    level, key = aggs["level"].to_numpy(), aggs["key"].to_numpy()
     others = sorted(set(key[level == GRID]) - community_codes)
-    state.update({(GRID, t, g): v for g, t, v in conn.execute(Q.GRID_STATES, {"codes": others})})
-    partial = {(lv, str(c)) for row in conn.execute(Q.PARTIAL_CELLS) for lv, c in zip((10, 9, 8, 7), row, strict=True)}
-    partial |= {(GRID, r[0]) for r in conn.execute(Q.PARTIAL_GRIDS, {"codes": others})}
-    lower, upper = np.zeros(len(aggs), np.int64), np.full(len(aggs), BIG, np.int64)
-    protect = np.zeros(len(aggs), bool)
-    for i, (lv, t, k) in enumerate(zip(level.tolist(), tag.tolist(), key.tolist(), strict=True)):
-        if lv == GRID and k in community_codes:
-            continue
-        has = (lv, t, k) in state
-        v = state.get((lv, t, k))
-        if (lv, k) in partial:
-            if has and v is not None:
-                lower[i] = upper[i] = n[i]
-        elif has and v is None:
-            lower[i], protect[i] = 1, True
-        elif has and v == n[i]:
-            lower[i] = upper[i] = n[i]
-        # else: a stale or missing row describes other people; it adds nothing here
-    return lower, upper, protect
+    rows = [(int(r), t, str(c), v) for r, t, c, v in conn.execute(Q.CELL_STATES)]
+    rows += [(GRID, t, g, v) for g, t, v in conn.execute(Q.GRID_STATES, {"codes": others})]
+    rows += [(PREV, t, g, v) for (g, t), v in before.items()]
+    partial = [(lv, str(c)) for row in conn.execute(Q.PARTIAL_CELLS) for lv, c in zip((10, 9, 8, 7), row, strict=True)]
+    partial += [(GRID, r[0]) for r in conn.execute(Q.PARTIAL_GRIDS, {"codes": others})]
+    state = pd.DataFrame(rows, columns=["level", "tag", "key", "v"]).drop_duplicates(["level", "tag", "key"])
+    state = aggs[["level", "tag", "key"]].merge(state.assign(has=True), how="left", on=["level", "tag", "key"])
+    has = state["has"].fillna(False).to_numpy(bool)
+    v = state["v"].to_numpy(dtype=float, na_value=np.nan)
+    n = aggs["n"].to_numpy()
+    part = pd.MultiIndex.from_frame(aggs[["level", "key"]]).isin(pd.MultiIndex.from_tuples(partial, names=["level", "key"])) \
+        if partial else np.zeros(len(aggs), bool)
+    mine = (level == GRID) & np.isin(key, list(community_codes))
+    hidden = has & np.isnan(v) & ~part & ~mine
+    exact = ~mine & np.where(part, has & ~np.isnan(v), has & (v == n))  # stale rows tell nothing
+    lower = np.where(exact, n, np.where(hidden, 1, 0)).astype(np.int64)
+    upper = np.where(exact, n, BIG).astype(np.int64)
+    return lower, upper, hidden
 
 
 def _neighbours(aggs_n: int, atoms_n: int, pair_agg: np.ndarray, pair_atom: np.ndarray):
@@ -192,28 +204,46 @@ def _twins(aggs: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
     return index.reindex(want).fillna(-1).astype(np.int64).to_numpy()
 
 
-def _span_exposed(atoms: pd.DataFrame, aggs: pd.DataFrame, known: np.ndarray, targets: np.ndarray) -> np.ndarray:
-    """Targets (hidden grid figures, old or new) that are a linear combination of known ones.
+class _Span:
+    """The exact check of the community's grid figures (old and new), which bound propagation misses.
 
-    Bound propagation works piece by piece, so it misses a difference of two large sums
-    (an old grid minus the published part of it that kept its code leaves the split-off
-    part). Per tag, over the (new grid, old grid) pairs holding people, a hidden figure is
-    determined exactly when its indicator lies in the span of the known figures' indicators.
+    Propagation works piece by piece, so it misses a difference of two large sums (an old
+    grid minus the published part of it that kept its code leaves the split-off part). Per
+    tag, old and new grids are the two sides of a bipartite graph whose edges are the (new
+    grid, old grid) pairs holding people; a figure is the sum over its edges. In a connected
+    component the only linear relation among these sums is Σ new = Σ old, with every member
+    in it, so a hidden figure is determined exactly when every other figure of its component
+    is known. People outside every new (or old) grid hang on a node that is never published.
     """
-    out = np.zeros(len(aggs), bool)
-    level, key, tag = aggs["level"].to_numpy(), aggs["key"].to_numpy(), aggs["tag"].to_numpy()
-    grids = (level == GRID) | (level == PREV)
-    for t in np.unique(tag[grids & targets]):
-        sel = atoms[atoms["tag"].to_numpy() == t]
-        pairs = pd.MultiIndex.from_frame(sel[["grid", "prev"]]).unique()
-        side = {GRID: pairs.get_level_values(0).to_numpy(), PREV: pairs.get_level_values(1).to_numpy()}
-        rows = [(side[level[i]] == key[i]).astype(float) for i in np.flatnonzero(grids & known & (tag == t))]
-        base = np.linalg.matrix_rank(np.array(rows)) if rows else 0
-        for i in np.flatnonzero(grids & targets & (tag == t)).tolist():
-            r = (side[level[i]] == key[i]).astype(float)
-            if r.any() and np.linalg.matrix_rank(np.array([*rows, r])) == base:
-                out[i] = True
-    return out
+
+    def __init__(self, atoms: pd.DataFrame, aggs: pd.DataFrame, new: np.ndarray):
+        level, key, tag = aggs["level"].to_numpy(), aggs["key"].to_numpy(), aggs["tag"].to_numpy()
+        figures = new | (level == PREV)
+        mine = atoms[atoms["grid"].isin(set(key[new])) | atoms["prev"].isin(set(key[level == PREV]))]
+        side = np.where(level == PREV, "o:", "n:").astype(object)
+        node_of = pd.Series(np.arange(len(aggs)), index=pd.MultiIndex.from_arrays([tag, side + key.astype(str)]))
+        node_of = node_of[figures]
+        ends = [pd.MultiIndex.from_arrays([mine["tag"].to_numpy(), "n:" + mine["grid"].astype(str).to_numpy()]),
+                pd.MultiIndex.from_arrays([mine["tag"].to_numpy(), "o:" + mine["prev"].astype(str).to_numpy()])]
+        # nodes: the figures (0..len(aggs)-1, only those of the community used) and one extra
+        # node per unpublished end (no grid, or an old grid without a figure)
+        extra = pd.Index(ends[0].append(ends[1]).unique()).difference(node_of.index)
+        node_of = pd.concat([node_of, pd.Series(len(aggs) + np.arange(len(extra)), index=extra)])
+        a, b = node_of.reindex(ends[0]).to_numpy(), node_of.reindex(ends[1]).to_numpy()
+        n_nodes = len(aggs) + len(extra)
+        graph = sparse.coo_matrix((np.ones(len(a)), (a, b)), shape=(n_nodes, n_nodes))
+        _, comp = sparse.csgraph.connected_components(graph, directed=False)
+        self.comp, self.n_aggs = comp, len(aggs)
+        self.used = np.zeros(n_nodes, bool)
+        self.used[a], self.used[b] = True, True
+        self.n_comp = comp.max(initial=-1) + 1
+
+    def exposed(self, known: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        unknown = self.used.copy()
+        unknown[:self.n_aggs] &= ~known  # extra nodes are never known
+        open_per_comp = np.bincount(self.comp[unknown], minlength=self.n_comp)
+        out = targets & self.used[:self.n_aggs] & (open_per_comp[self.comp[:self.n_aggs]] == 1)
+        return out & unknown[:self.n_aggs]
 
 
 def choose_suppression(atoms, aggs, system: System, pairs, lower, upper, protect, new, fixed, hidden,
@@ -231,12 +261,13 @@ def choose_suppression(atoms, aggs, system: System, pairs, lower, upper, protect
     hidden = hidden | (_primary(aggs, k) & new & ~fixed)
     free = new & ~fixed
     m, mt = _neighbours(len(aggs), system.n_atoms, *pairs)
+    exact = _Span(atoms, aggs, new)
     for rounds in range(1, 1_000):
         lo, hi, unsettled = propagate(system, np.where(new, np.where(hidden, 1, n), lower),
                                       np.where(new, np.where(hidden, BIG, n), upper))
         target = protect | (new & hidden)
         known = np.where(new, ~hidden, lower == upper)
-        span = _span_exposed(atoms, aggs, known, target & ~excused)
+        span = exact.exposed(known, target & ~excused)
         exposed = np.flatnonzero(target & (((lo >= hi) | unsettled) & ~excused | span))
         if not len(exposed):
             return hidden, rounds, 0

@@ -157,20 +157,34 @@ SELECT a.id, a.h3_r10, a.h3_r9, a.h3_r8, a.h3_r7, coalesce(a.grid_code, '') AS g
   FROM address a LEFT JOIN og_prev_grid p ON p.id = a.id
  WHERE a.{col} = ANY(ARRAY(SELECT DISTINCT a2.{col} FROM address a2 JOIN og_prev_grid p2 ON p2.id = a2.id))"""
 REGION_ATOMS_ALL = """
-SELECT r.h3_r10, r.h3_r9, r.h3_r8, r.h3_r7, r.grid, r.prev, count(*)::bigint
-  FROM og_region r JOIN resident x ON x.address_id = r.id
+SELECT r.h3_r10, r.h3_r9, r.h3_r8, r.h3_r7, r.grid, r.prev, sum(p.n)::bigint
+  FROM og_region r JOIN population_address p ON p.address_id = r.id AND p.tag = '*'
  GROUP BY 1, 2, 3, 4, 5, 6"""
 REGION_ATOMS_TAG = """
-SELECT t.tag_code, r.h3_r10, r.grid, r.prev, count(*)::bigint
-  FROM og_region r JOIN resident x ON x.address_id = r.id JOIN resident_tag t ON t.resident_id = x.id
+SELECT p.tag, r.h3_r10, r.grid, r.prev, sum(p.n)::bigint
+  FROM og_region r JOIN population_address p ON p.address_id = r.id AND p.tag <> '*'
  GROUP BY 1, 2, 3, 4"""
+# People per address and tag (migration 0015), rebuilt when a resident write changed the stamp.
+# Read the stamp before the residents: a resident write committed in between only makes the next
+# save rebuild again.
+ADDRESS_CACHE_LOCK = "LOCK TABLE population_address IN EXCLUSIVE MODE"
+ADDRESS_CACHE_STAMP = "SELECT stamp, built_from FROM population_address_stamp"
+ADDRESS_CACHE_CLEAR = "DELETE FROM population_address"
+ADDRESS_CACHE_FILL = """
+INSERT INTO population_address (address_id, tag, n)
+SELECT address_id, '*', count(*) FROM resident GROUP BY 1
+UNION ALL
+SELECT r.address_id, t.tag_code, count(*) FROM resident_tag t JOIN resident r ON r.id = t.resident_id GROUP BY 1, 2"""
+ADDRESS_CACHE_BUILT = "UPDATE population_address_stamp SET built_from = %(stamp)s"
+# H3 ids are unique across resolutions, so one hash join finds every region cell's figures.
 CELL_STATES = """
 SELECT p.res, p.tag, p.cell, p.n
-  FROM unnest(%s::int2[], %s::text[], %s::int8[]) k (res, tag, cell)
-  JOIN population_cell p ON p.res = k.res AND p.tag = k.tag AND p.cell = k.cell"""
+  FROM population_cell p
+  JOIN (SELECT h3_r10 FROM og_region UNION SELECT h3_r9 FROM og_region
+        UNION SELECT h3_r8 FROM og_region UNION SELECT h3_r7 FROM og_region) r (cell) ON r.cell = p.cell"""
 # H3 cells that also hold addresses outside the region (their figures count people it lacks).
 PARTIAL_CELLS = """
-SELECT a.h3_r10, a.h3_r9, a.h3_r8, a.h3_r7 FROM address a
+SELECT DISTINCT a.h3_r10, a.h3_r9, a.h3_r8, a.h3_r7 FROM address a
  WHERE a.h3_r7 = ANY(ARRAY(SELECT DISTINCT h3_r7 FROM og_region))
    AND NOT EXISTS (SELECT 1 FROM og_region r WHERE r.id = a.id)"""
 GRID_STATES = "SELECT grid_code, tag, n FROM population_grid WHERE grid_code = ANY(%(codes)s)"
