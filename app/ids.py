@@ -114,6 +114,7 @@ PL_EXPORT_GEOJSON = "pl-export-geojson"
 PL_EXPORT_CSV = "pl-export-csv"
 PL_EXPORT_PDF = "pl-export-pdf"
 PL_DOWNLOAD = "pl-download"
+PL_OUTLINES = "pl-outlines"
 # Sensors, warnings and the risk surface (issue 4): sensor layer and its live delta, the warning
 # panel (counts, list, detail), the red-warning banner, risk heat and choropleth layers with
 # their window/playback controls, legend and cell detail.

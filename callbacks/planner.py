@@ -39,6 +39,16 @@ def register(ids) -> None:
         d = (defaults or {}).get(kind) or {}
         return d.get("radius"), d.get("min_age"), d.get("max_age"), d.get("tag"), view.level_view(d, t)
 
+    @dash.callback(Output(ids.PL_FACILITIES, "data", allow_duplicate=True),
+                   Output(ids.PL_MESSAGE, "children", allow_duplicate=True),
+                   Input(ids.PL_KIND, "value"), State(ids.PL_STRINGS, "data"), prevent_initial_call=True)
+    def kind_facilities(kind, t):
+        # Where today's facilities of the chosen kind are, before (and without) any analysis.
+        try:
+            return pl.build_facilities(kind), ""
+        except OneGridError as exc:
+            return no_update, _error(t, exc)
+
     @dash.callback(Output(ids.PL_CELLS, "data"), Output(ids.PL_CATCHMENTS, "data"), Output(ids.PL_FACILITIES, "data"),
                    Output(ids.PL_MODE, "children"), Output(ids.PL_FIGURES, "children"), Output(ids.PL_TABLE, "children"),
                    Output(ids.PL_MESSAGE, "children"),

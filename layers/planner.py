@@ -30,13 +30,46 @@ def _fc(features: list[dict]) -> dict:
     return collection_to_display({"type": "FeatureCollection", "features": features})
 
 
+#: Zoom the outlines are simplified for (the planner opens on the whole district), and a cap.
+OUTLINE_ZOOM, OUTLINE_CAP = 12, 500
+
+
+def _outlines(conn, bbox) -> dict:
+    """District and street outlines (street names as labels) for the first view of the map."""
+    features = []
+    if bbox is not None:
+        for level in ("district", "street"):
+            fc = maps.fetch_admin_areas(conn, bbox, OUTLINE_ZOOM, level, OUTLINE_CAP)
+            for f in fc["features"]:
+                f["properties"]["label"] = f["properties"]["name"] if level == "street" else None
+            features += fc["features"]
+    return _fc(features)
+
+
+def _facility_features(fac) -> dict:
+    return _fc([{"type": "Feature", "geometry": {"type": "Point", "coordinates": [x, y]},
+                 "properties": {"label": label}}
+                for x, y, label in zip(fac.points.lon.tolist(), fac.points.lat.tolist(), fac.labels, strict=True)])
+
+
+def build_facilities(kind: str | None) -> dict:
+    """Existing facilities of ``kind`` as display GeoJSON points (empty without a kind)."""
+    if not kind:
+        return _fc([])
+    with pooled() as conn:
+        return _facility_features(fetch_facilities(conn, kind))
+
+
 def build_choices(lang: str) -> dict:
-    """Kinds (with defaults), population tags, candidate sets and the map bounds."""
+    """Kinds (with defaults), population tags, candidate sets, the map bounds, and what the
+    map shows before any analysis: district and street outlines, the first kind's facilities."""
     with pooled() as conn:
         kinds = fetch_planning_kinds(conn)
         tags = fetch_tags(conn)
         sets = fetch_candidate_sets(conn)
         extent = maps.fetch_extent(conn)
+        outlines = _outlines(conn, extent.bbox)
+        facilities = _facility_features(fetch_facilities(conn, kinds[0]["code"])) if kinds else _fc([])
     name = "name_zh" if lang == "zh" else "name_en"
     bounds = None
     if extent.bbox is not None:
@@ -48,7 +81,7 @@ def build_choices(lang: str) -> dict:
                                      "max_age": k["max_age"], "tag": k["tag"]} for k in kinds},
             "tags": [{"label": t[name], "value": t["code"]} for t in tags],
             "sets": [{"label": f"{s['name']} ({s['n']})", "value": s["id"]} for s in sets],
-            "bounds": bounds}
+            "bounds": bounds, "outlines": outlines, "facilities": facilities}
 
 
 def _int_or_none(value, what: str) -> int | None:
@@ -82,11 +115,8 @@ def build_coverage(v: dict) -> dict:
     res = int(v.get("res") or 9)
     with pooled() as conn:
         result = run_coverage(conn, analysis, res=res, level=v.get("level") or "street")
-        fac = fetch_facilities(conn, analysis.kind)
-    facilities = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [x, y]},
-                   "properties": {"label": label}}
-                  for x, y, label in zip(fac.points.lon.tolist(), fac.points.lat.tolist(), fac.labels, strict=True)]
-    return {"cells": _fc(result["cells"]), "catchments": _fc(result["catchments"]), "facilities": _fc(facilities),
+        facilities = _facility_features(fetch_facilities(conn, analysis.kind))
+    return {"cells": _fc(result["cells"]), "catchments": _fc(result["catchments"]), "facilities": facilities,
             "figures": result["figures"], "areas": result["areas"], "mode": result["distance_mode"]}
 
 

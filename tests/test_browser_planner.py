@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from geodata.planning.demand import fetch_planning_kinds
 from tests.live import SHOTS, chromium_page, dashboard
 
 pytestmark = pytest.mark.browser
@@ -30,9 +31,20 @@ def test_planner_page_coverage_solve_compare_export(demo_db, tmp_path):
         assert page.locator(".pl-cell").count() > 10
         assert page.locator("#pl-table tbody tr").count() >= 1
 
-        # Kindergartens: the 5-minute life circle (300 m) and ages 3–5 come from the norms.
+        # The map shows where one is from the start: district and street outlines, today's facilities.
+        with demo_db.connect() as conn:
+            counts = dict(conn.execute("SELECT kind, count(*) FROM facility GROUP BY kind").fetchall())
+            first_kind = fetch_planning_kinds(conn)[0]["code"]
+        assert page.locator(".og-outline-district").count() >= 1
+        assert page.locator(".og-label-street").count() >= 2, "street names label the first view"
+        assert page.locator(".pl-fac").count() == counts[first_kind]
+
+        # Kindergartens: the 5-minute life circle (300 m) and ages 3–5 come from the norms; their
+        # facilities replace the first kind's at once, before any analysis is computed.
         page.click("#pl-kind")
         page.get_by_text(re.compile("^幼儿园")).first.click()
+        page.wait_for_function("(n) => document.querySelectorAll('.pl-fac').length === n",
+                               arg=counts["kindergarten"], timeout=15_000)
         page.wait_for_function("document.querySelector('#pl-radius').value === '300'", timeout=10_000)
         assert page.input_value("#pl-min-age") == "3" and page.input_value("#pl-max-age") == "5"
         assert "5 分钟生活圈" in page.inner_text("#pl-level")

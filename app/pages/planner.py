@@ -26,6 +26,7 @@ dash.register_page(__name__, path="/planner", name="Planner", title="OneGrid 设
 
 log = logging.getLogger(__name__)
 ns = Namespace("onegrid", "planner")
+map_ns = Namespace("onegrid", "map")
 _FALLBACK_BOUNDS = [[31.1, 121.3], [31.5, 121.6]]
 _EMPTY = {"type": "FeatureCollection", "features": []}
 
@@ -88,16 +89,21 @@ def _optimise_form(t: dict, choices: dict) -> list:
     ]
 
 
-def _map(bounds) -> dl.Map:
-    bounds = bounds or _FALLBACK_BOUNDS
+def _map(choices: dict) -> dl.Map:
+    """The planner map: it opens on the district outline, its streets and the first kind's
+    facilities, so a new user sees where they are before computing anything."""
+    bounds = choices["bounds"] or _FALLBACK_BOUNDS
     center = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
     return dl.Map([
         *build_tile_layer(),
+        dl.Pane(dl.GeoJSON(id=ids.PL_OUTLINES, data=choices["outlines"], style=map_ns("outlineStyle"),
+                           hideout={"fill": False}, onEachFeature=map_ns("areaLabel"), interactive=False),
+                name="pl-outlines", style={"zIndex": 400}),
         dl.Pane(dl.GeoJSON(id=ids.PL_CELLS, data=_EMPTY, style=ns("cellStyle"), onEachFeature=ns("cellTip")),
                 name="pl-cells", style={"zIndex": 410}),
         dl.Pane(dl.GeoJSON(id=ids.PL_CATCHMENTS, data=_EMPTY, style=ns("catchStyle"), onEachFeature=ns("catchTip")),
                 name="pl-catch", style={"zIndex": 420}),
-        dl.GeoJSON(id=ids.PL_FACILITIES, data=_EMPTY, pointToLayer=ns("facility")),
+        dl.GeoJSON(id=ids.PL_FACILITIES, data=choices["facilities"], pointToLayer=ns("facility")),
         dl.GeoJSON(id=ids.PL_SITES, data=_EMPTY, pointToLayer=ns("site")),
         dl.ScaleControl(position="bottomleft", metric=True, imperial=False, maxWidth=160),
     ], id=ids.PL_MAP, bounds=bounds, center=center, zoom=12, minZoom=8, maxZoom=19, className="pl-map",
@@ -111,6 +117,7 @@ def _legend(t: dict) -> html.Div:
         html.Div([html.Span(label, className=f"pl-swatch {cls}") for cls, label in stops], className="pl-row"),
         html.Div([html.Span(className="pl-dot pl-dot-catch"), t["pl_legend_catch"]]),
         html.Div([html.Span(className="pl-dot pl-dot-fac"), t["pl_legend_facility"]]),
+        html.Div([html.Span(className="pl-line pl-line-street"), t["pl_legend_street"]]),
         html.Div([html.Span(className="pl-dot pl-dot-site"), t["pl_legend_site"]]),
         html.Div(t["pl_suppressed"].format(k=get_settings().min_cell), className="pl-hint"),
     ], className="pl-legend")
@@ -127,7 +134,8 @@ def layout(lang: str | None = None, theme: str | None = None, **_query) -> html.
         choices = build_choices(lang)
     except OneGridError as exc:
         log.warning("planner choices unavailable: %s", exc.message)
-        choices = {"kinds": [], "defaults": {}, "tags": [], "sets": [], "bounds": None}
+        choices = {"kinds": [], "defaults": {}, "tags": [], "sets": [], "bounds": None, "outlines": _EMPTY,
+                   "facilities": _EMPTY}
         message = f"{t['error_prefix']}{exc.message}"
     other = "en" if lang == "zh" else "zh"
     return html.Div([
@@ -145,7 +153,7 @@ def layout(lang: str | None = None, theme: str | None = None, **_query) -> html.
         ], className="og-header"),
         html.Main([
             html.Aside([*_analysis_form(t, choices), *_optimise_form(t, choices)], className="pl-side"),
-            html.Div([_map(choices["bounds"]), _legend(t)], className="pl-stage"),
+            html.Div([_map(choices), _legend(t)], className="pl-stage"),
             html.Aside([
                 html.Div(id=ids.PL_MODE, className="pl-mode"),
                 html.Div(id=ids.PL_FIGURES, className="pl-figures"),
