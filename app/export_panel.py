@@ -7,14 +7,43 @@ The download URLs follow the map (extent, layers, filters, theme) through
 
 from __future__ import annotations
 
+import logging
+
 from dash import dcc, html
 
 from app import ids
+from geodata.cases.map_queries import fetch_streets
+from geodata.db import pooled
+from geodata.errors import OneGridError
 from geodata.io.export_cases import EXPORT_LAYERS
+
+log = logging.getLogger(__name__)
+EXTENTS = ("view", "street", "district")
 
 
 def _field(label: str, control) -> html.Div:
     return html.Div([html.Label(label, className="og-k"), control], className="og-field")
+
+
+def _streets() -> list[dict]:
+    try:
+        with pooled() as conn:
+            return [{"label": s["name"], "value": s["code"]} for s in fetch_streets(conn)]
+    except OneGridError as exc:
+        log.warning("streets unavailable for the export panel: %s", exc.message)
+        return []
+
+
+def _extent(t: dict) -> list:
+    """Extent of a data export: the current view, one street/town, or the whole district."""
+    streets = _streets()
+    return [
+        _field(t["export_extent"], dcc.RadioItems(
+            id=ids.EXPORT_DATA_EXTENT, value="view", inline=True, className="og-radio",
+            options=[{"label": t[f"export_extent_{e}"], "value": e} for e in EXTENTS])),
+        dcc.Dropdown(id=ids.EXPORT_DATA_STREET, options=streets, value=streets[0]["value"] if streets else None,
+                     clearable=False, searchable=False, className="og-input og-export-street"),
+    ]
 
 
 def export_panel(t: dict) -> html.Aside:
@@ -43,6 +72,7 @@ def export_panel(t: dict) -> html.Aside:
         dcc.RadioItems(id=ids.EXPORT_DATA_FORMAT, value="geojson", inline=True, className="og-radio",
                        options=[{"label": label, "value": v} for v, label in
                                 (("geojson", "GeoJSON"), ("gpkg", "GPKG"), ("csv", "CSV"), ("zip", "SHP"))]),
+        *_extent(t),
         html.Div(t["export_data_hint"], className="og-hint"),
         html.Button(t["export_data_button"], id=ids.EXPORT_DATA, n_clicks=0, className="og-act"),
         html.Div(id=ids.EXPORT_STATUS, className="og-export-status", role="status"),

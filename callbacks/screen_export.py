@@ -12,13 +12,13 @@ from layers.screen_export import build_export_urls
 
 def update_urls(bounds, layers, metric, kinds, case_filter, root_class, size, orientation, dpi, fmt, data_layer,
                 data_format, lang, t, risk_window=None, risk_frame=None, density_tag=None, density_metric=None,
-                zoom=None) -> tuple:
+                zoom=None, extent="view", street=None) -> tuple:
     """Plain function behind the callback: (URL store, toast)."""
     theme = "light" if "og-theme-light" in (root_class or "") else "dark"
     overlays = {"zoom": zoom, "risk_frame": risk_frame, "density_tag": density_tag, "density_metric": density_metric}
     try:
         urls = build_export_urls(bounds, layers, metric, kinds, case_filter, lang, theme, size, orientation, dpi, fmt,
-                                 data_layer, data_format, risk_window, overlays)
+                                 data_layer, data_format, risk_window, overlays, extent or "view", street)
     except Exception as exc:  # noqa: BLE001 - shown as a message
         return no_update, error_toast(exc, t)
     return urls, no_update
@@ -34,9 +34,14 @@ def register(ids) -> None:
         State(ids.LANG, "data"), State(ids.STRINGS, "data"), Input(ids.RISK_WINDOW, "value"),
         # The overlays' own controls and the zoom (their hexagon resolution follows it).
         Input(ids.RISK_FRAME, "value"), Input(ids.DENSITY_TAG, "value"), Input(ids.DENSITY_METRIC, "value"),
-        Input(ids.MAP, "zoom"),
+        Input(ids.MAP, "zoom"), Input(ids.EXPORT_DATA_EXTENT, "value"), Input(ids.EXPORT_DATA_STREET, "value"),
         prevent_initial_call="initial_duplicate",
     )(update_urls)
+    # The street picker only with the street extent.
+    dash.clientside_callback(
+        "function (extent) { return extent === 'street' ? {} : {display: 'none'}; }",
+        Output(ids.EXPORT_DATA_STREET, "style"), Input(ids.EXPORT_DATA_EXTENT, "value"),
+    )
     dash.clientside_callback(
         ClientsideFunction(namespace="onegrid", function_name="toggleExport"),
         Output(ids.EXPORT_PANEL, "className"),

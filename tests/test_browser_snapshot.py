@@ -112,3 +112,40 @@ def test_density_snapshot_has_the_screens_colours_where_the_screen_has_them(demo
     assert len(compared) >= 10 and len(classes) >= 2, compared
     bad = [x for x in compared if max(abs(a - b) for a, b in zip(x[1], x[2], strict=True)) > 12]
     assert not bad, bad
+
+
+def test_export_panel_exports_one_street_or_the_district(demo_db):
+    """The panel's extent: 街镇 shows the street picker and downloads that street's cases only;
+    全区 downloads every case of the filter, beyond the view."""
+    import json
+
+    from geodata import cases as gc
+    from geodata.cases.history import seed_history
+    from layers.cases import parse_filter
+
+    with demo_db.connect() as conn:
+        seed_history(conn, days=10, scale="small", seed=7)
+        conn.commit()
+        first = conn.execute("SELECT code FROM admin_area WHERE level = 'street' ORDER BY code LIMIT 1").fetchone()[0]
+        week = gc.fetch_cases(conn, parse_filter({"window": "7d"}), limit=5000)
+    with dashboard(demo_db.dsn) as url, chromium_page(1600, 900) as page:
+        page.goto(url + "/")
+        page.wait_for_selector(".og-case-dot, .og-case-cluster", timeout=30_000)
+        page.click("#og-export-toggle")
+        page.wait_for_selector("#og-export-panel:not(.og-hidden)")
+        assert not page.locator("#og-export-data-street").is_visible()
+        page.locator("#og-export-data-extent").get_by_text("街镇", exact=True).click()
+        page.wait_for_selector("#og-export-data-street", state="visible")
+        page.wait_for_timeout(800)
+        with page.expect_download(timeout=60_000) as info:
+            page.click("#og-export-data")
+        street = json.loads(info.value.path().read_text())["features"]
+        assert street and {f["properties"]["street_code"] for f in street} == {first}
+        assert len(street) == sum(1 for c in week if c.street_code == first)
+        page.locator("#og-export-data-extent").get_by_text("全区", exact=True).click()
+        page.wait_for_timeout(800)
+        with page.expect_download(timeout=60_000) as info:
+            page.click("#og-export-data")
+        assert len(json.loads(info.value.path().read_text())["features"]) == len(week)
+        page.screenshot(path=str(SHOTS / "snapshot-export-extent.png"))
+        assert not page.errors

@@ -44,10 +44,14 @@ def register(sub: argparse._SubParsersAction) -> None:
                                      "(lon/lat or WKT), .fgb, .zip/.shp.zip (zipped Shapefile).")
     exp.add_argument("layer", choices=LAYERS, help="which layer to export")
     exp.add_argument("path", help="output file; its extension picks the format")
-    exp.add_argument("--bbox", metavar="MINLON,MINLAT,MAXLON,MAXLAT",
-                     help="only features meeting this box (EPSG:4326 degrees); write --bbox=-74.1,… "
-                          "when it starts with a minus sign")
+    extent = exp.add_mutually_exclusive_group()
+    extent.add_argument("--bbox", metavar="MINLON,MINLAT,MAXLON,MAXLAT",
+                        help="only features meeting this box (EPSG:4326 degrees); write --bbox=-74.1,… "
+                             "when it starts with a minus sign")
+    extent.add_argument("--street", metavar="CODE",
+                        help="only this street/town's features (9-digit code); default: the whole district")
     exp.add_argument("--community", metavar="CODE", help="only this community's features")
+    exp.add_argument("--kinds", help="facilities only: these kinds, comma-separated (as the map's kind filter)")
     cases = exp.add_argument_group("cases", "filters of the cases layer (as on the map; no personal data is written)")
     cases.add_argument("--window", choices=WINDOWS, help="reported in this window (default 7d)")
     for name in ("states", "categories", "channels", "streets"):
@@ -81,7 +85,8 @@ def _case_filter(args):
 
 
 def cmd_export(args) -> int:
-    report = export_data(args.layer, args.path, bbox=args.bbox, community=args.community,
-                         case_filter=_case_filter(args), tag=args.tag, progress=True)
+    kinds = tuple(k.strip() for k in args.kinds.split(",") if k.strip()) if args.kinds else None
+    report = export_data(args.layer, args.path, bbox=args.bbox, street=args.street, community=args.community,
+                         case_filter=_case_filter(args), tag=args.tag, kinds=kinds, progress=True)
     print(report.line())
     return 0

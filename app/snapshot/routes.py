@@ -2,8 +2,9 @@
 
 - ``GET /export/snapshot?<snapshot spec>`` → PNG or PDF (see :mod:`layers.screen_spec`).
 - ``GET /export/briefing?street=CODE&lang=zh`` → the daily briefing PDF.
-- ``GET /export/data/<layer>.<ext>?bbox=…&community=…&<case filter>`` → GeoJSON, GPKG, CSV
-  or zipped Shapefile, streamed in chunks with its length (the browser shows progress).
+- ``GET /export/data/<layer>.<ext>?bbox=…|street=…&community=…&<case filter>&tag=…&kinds=…`` →
+  GeoJSON, GPKG, CSV or zipped Shapefile (no bbox or street: the whole district), streamed in
+  chunks with its length (the browser shows progress).
 
 Bad parameters answer 4xx with ``{"code", "message"}``; nothing is ever written to the database.
 """
@@ -76,9 +77,11 @@ def data(name: str) -> Response:
     try:
         suffix = DATA_FORMATS[ext]
         path = Path(tmp.name) / f"{layer}{suffix}"
-        export_data(layer, path, bbox=args.get("bbox") or None, community=args.get("community") or None,
-                    case_filter=flt, lang=args.get("lang") or "zh",
-                    tag=(args.get("tag") or None) if layer == "density" else None)
+        kinds = tuple(k for k in args.get("kinds", "").split(",") if k) if "kinds" in args else None
+        export_data(layer, path, bbox=args.get("bbox") or None, street=args.get("street") or None,
+                    community=args.get("community") or None, case_filter=flt, lang=args.get("lang") or "zh",
+                    tag=(args.get("tag") or None) if layer == "density" else None,
+                    kinds=kinds if layer == "facilities" else None)
     except BaseException:
         tmp.cleanup()
         raise

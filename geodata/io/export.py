@@ -50,18 +50,26 @@ class ExportReport:
 
 
 def fetch_layer(conn: psycopg.Connection, table: str, *, bbox: BBox | None = None,
-                community: str | None = None) -> gpd.GeoDataFrame:
+                community: str | None = None, street: str | None = None,
+                kinds: tuple[str, ...] | None = None) -> gpd.GeoDataFrame:
     """Rows of ``table`` as a GeoDataFrame in EPSG:4326, optionally bounded.
 
     ``bbox`` keeps features whose bounding box meets it (``geom && envelope``); ``community``
     keeps that community's rows (for admin areas the community itself, for roads the ones that
-    cross it). An unknown community is :class:`NotFound`.
+    cross it); ``street`` likewise a street/town's (admin areas: the street and its
+    communities); ``kinds`` keeps those facility kinds (facilities only). An unknown community
+    or street is :class:`NotFound`.
     """
     if community is not None and conn.execute(Q.COMMUNITY_EXISTS, (community,)).fetchone() is None:
         raise NotFound(f"no community with code {community!r}")
-    params = [*(bbox.as_tuple() if bbox else ()), *((community,) if community is not None else ())]
-    rows = conn.execute(Q.select_layer(table, bbox=bbox is not None, community=community is not None),
-                        params).fetchall()
+    if street is not None and conn.execute(Q.STREET_EXISTS, (street,)).fetchone() is None:
+        raise NotFound(f"no street/town with code {street!r}")
+    kinds = list(kinds) if kinds is not None and table == "facility" else None
+    params = [*(bbox.as_tuple() if bbox else ()), *((community,) if community is not None else ()),
+              *((street,) if street is not None else ()), *((kinds,) if kinds is not None else ())]
+    query = Q.select_layer(table, bbox=bbox is not None, community=community is not None, street=street is not None,
+                           kinds=kinds is not None)
+    rows = conn.execute(query, params).fetchall()
     columns = Q.EXPORT_COLUMNS[table]
     frame = pd.DataFrame([r[:-1] for r in rows], columns=list(columns))
     for col in INTEGER_COLUMNS:

@@ -24,8 +24,9 @@ from tqdm import tqdm
 from geodata.cases.model import CaseFilter
 from geodata.cases.read import MAX_LIMIT, fetch_cases
 from geodata.db import connect
-from geodata.errors import InvalidInput, TooManyFeatures
+from geodata.errors import InvalidInput, NotFound, TooManyFeatures
 from geodata.geometry import BBox, h3_cell_polygon, parse_bbox
+from geodata.io import queries as Q
 from geodata.io.columns import LAYER_TABLES
 from geodata.io.export import ExportReport, fetch_layer, format_of, write_layer_file
 from geodata.population import fetch_counts_by_cell
@@ -82,12 +83,17 @@ def fetch_density_layer(conn: psycopg.Connection, *, bbox: BBox | None = None, t
 
 
 def export_data(layer: str, path: str | Path, *, bbox: str | BBox | None = None, community: str | None = None,
-                case_filter: CaseFilter | None = None, lang: str = "zh", tag: str | None = None,
-                progress: bool = False, conn: psycopg.Connection | None = None) -> ExportReport:
+                street: str | None = None, case_filter: CaseFilter | None = None, lang: str = "zh",
+                tag: str | None = None, kinds: tuple[str, ...] | None = None, progress: bool = False,
+                conn: psycopg.Connection | None = None) -> ExportReport:
     """Export ``layer`` (a map layer of :func:`geodata.io.export.export_layer`, or ``cases``
     with ``case_filter``, or ``density``: published counts, ``tag`` one key-population tag) to
-    ``path``; the format follows the extension (GeoJSON, GPKG, CSV,
-    FlatGeobuf, zipped Shapefile). ``progress`` shows read → write stages on stderr.
+    ``path``; the format follows the extension (GeoJSON, GPKG, CSV, FlatGeobuf, zipped
+    Shapefile). ``progress`` shows read → write stages on stderr.
+
+    Extent: ``bbox`` (EPSG:4326), or ``street`` (a street/town code: its rows, its cases, the
+    density hexagons meeting its outline), or neither — the whole district; ``community``
+    narrows further. ``kinds`` keeps those facility kinds (the map's kind filter).
 
     Raises UnsupportedFormat, InvalidBBox, NotFound, InvalidInput, TooManyFeatures.
     """
@@ -95,6 +101,10 @@ def export_data(layer: str, path: str | Path, *, bbox: str | BBox | None = None,
         raise InvalidInput(f"unknown layer {layer!r}; use one of {', '.join(EXPORT_LAYERS)}")
     if layer != "cases" and case_filter is not None:
         raise InvalidInput("case filters apply to the cases layer only")
+    if street is not None and bbox is not None:
+        raise InvalidInput("give the extent as a bbox or a street, not both")
+    if kinds is not None and layer != "facilities":
+        raise InvalidInput("facility kinds apply to the facilities layer only")
     path = Path(path)
     format_of(path)
     box = parse_bbox(bbox) if isinstance(bbox, str) else bbox
@@ -103,17 +113,7 @@ def export_data(layer: str, path: str | Path, *, bbox: str | BBox | None = None,
     conn = conn or connect()
     try:
         bar.set_postfix_str("read")
-        if layer == "cases":
-            if community is not None:
-                case_filter = _with_community(case_filter, community)
-            gdf, table = fetch_case_layer(conn, case_filter, bbox=box, lang=lang), "cases"
-        elif layer == "density":
-            if community is not None:
-                raise InvalidInput("density exports take --bbox, not --community (hexagons cross communities)")
-            gdf, table = fetch_density_layer(conn, bbox=box, tag=tag), "density"
-        else:
-            table = LAYER_TABLES[layer]
-            gdf = fetch_layer(conn, table, bbox=box, community=community)
+        gdf, table = _read(conn, layer, box, community, street, case_filter, lang, tag, kinds)
         bar.update(1)
         bar.set_postfix_str(f"write {len(gdf):,} features")
         fmt = write_layer_file(gdf, path, table)
@@ -123,6 +123,39 @@ def export_data(layer: str, path: str | Path, *, bbox: str | BBox | None = None,
         if own:
             conn.close()
     return ExportReport(table, str(path), fmt, len(gdf))
+
+
+def _read(conn, layer, box, community, street, case_filter, lang, tag, kinds) -> tuple[gpd.GeoDataFrame, str]:
+    """The features of one export and the table name they are written as."""
+    if layer == "cases":
+        if community is not None:
+            case_filter = _with_community(case_filter, community)
+        if street is not None:
+            case_filter = _with_street(conn, case_filter, street)
+        return fetch_case_layer(conn, case_filter, bbox=box, lang=lang), "cases"
+    if layer == "density":
+        if community is not None:
+            raise InvalidInput("density exports take --bbox or --street, not --community (hexagons cross communities)")
+        if street is None:
+            return fetch_density_layer(conn, bbox=box, tag=tag), "density"
+        outline = fetch_layer(conn, "admin_area", street=street)
+        shape = outline.loc[outline["code"] == street, "geometry"].iloc[0]
+        gdf = fetch_density_layer(conn, bbox=BBox(*shape.bounds), tag=tag)
+        return gdf[gdf.intersects(shape)].reset_index(drop=True), "density"
+    return fetch_layer(conn, LAYER_TABLES[layer], bbox=box, community=community, street=street, kinds=kinds), \
+        LAYER_TABLES[layer]
+
+
+def _with_street(conn, flt: CaseFilter | None, street: str) -> CaseFilter:
+    """The case filter narrowed to one street (NotFound if unknown; InvalidInput when the
+    filter's own streets leave it out — nothing would match)."""
+    if conn.execute(Q.STREET_EXISTS, (street,)).fetchone() is None:
+        raise NotFound(f"no street/town with code {street!r}")
+    flt = flt or CaseFilter()
+    if flt.streets and street not in flt.streets:
+        raise InvalidInput(f"the case filter's streets ({', '.join(flt.streets)}) leave out street {street}; "
+                           "clear the street filter or pick one of them")
+    return replace(flt, streets=(street,))
 
 
 def _with_community(flt: CaseFilter | None, community: str) -> CaseFilter:

@@ -11,6 +11,7 @@ from psycopg import sql
 FACILITY_KIND_WORDS = "SELECT code, name_zh, name_en FROM facility_kind ORDER BY sort, code"
 AREA_NAMES = "SELECT code, name FROM admin_area WHERE code = ANY(%s)"
 COMMUNITY_EXISTS = "SELECT 1 FROM admin_area WHERE code = %s AND level = 'community'"
+STREET_EXISTS = "SELECT 1 FROM admin_area WHERE code = %s AND level = 'street'"
 
 #: Per table: the column an import report groups new rows by.
 GROUP_COLUMN = {
@@ -52,11 +53,14 @@ def count_by_group(table: str) -> sql.Composed:
         col=column, table=sql.Identifier(table))
 
 
-def select_layer(table: str, *, bbox: bool, community: bool) -> sql.Composed:
+def select_layer(table: str, *, bbox: bool, community: bool, street: bool = False,
+                 kinds: bool = False) -> sql.Composed:
     """SELECT of a layer's export columns and WKB geometry, optionally bounded.
 
     Placeholders, in order: bbox ``minlon, minlat, maxlon, maxlat`` (EPSG:4326 degrees) when
-    ``bbox``; the community code when ``community``.
+    ``bbox``; the community code when ``community``; the street code when ``street`` (admin
+    areas: the street and its communities; roads: those crossing it; else its rows); a list of
+    facility kinds when ``kinds``.
     """
     _check(table)
     cols = sql.SQL(", ").join(sql.Identifier(c) for c in EXPORT_COLUMNS[table])
@@ -70,6 +74,15 @@ def select_layer(table: str, *, bbox: bool, community: bool) -> sql.Composed:
             where.append(sql.SQL("ST_Intersects(t.geom, (SELECT a.geom FROM admin_area a WHERE a.code = %s))"))
         else:
             where.append(sql.SQL("t.community_code = %s"))
+    if street:
+        if table == "admin_area":
+            where.append(sql.SQL("%s IN (t.code, t.parent_code)"))
+        elif table == "road":
+            where.append(sql.SQL("ST_Intersects(t.geom, (SELECT a.geom FROM admin_area a WHERE a.code = %s))"))
+        else:
+            where.append(sql.SQL("t.street_code = %s"))
+    if kinds and table == "facility":
+        where.append(sql.SQL("t.kind = ANY(%s)"))
     order = sql.SQL("t.id") if table in ("address", "facility", "road") else sql.SQL("t.code")
     return sql.SQL("SELECT {cols}, ST_AsBinary(t.geom) FROM {table} t WHERE {where} ORDER BY {order}").format(
         cols=cols, table=sql.Identifier(table), where=sql.SQL(" AND ").join(where), order=order)
