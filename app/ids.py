@@ -186,6 +186,7 @@ ED_MODE = "ed-mode"              # {"mode": "draw"} or {"mode": "reshape", "code
 ED_PROGRESS_BAR = "ed-progress-bar"
 ED_SUGGESTION = "ed-suggestion"  # the finished suggestion (a draft) until accepted
 ED_SAVE_MSG = "ed-save-msg"
+ED_COMMUNITIES = "ed-communities"  # the district's communities, drawn (and clickable) while none is chosen
 
 # Key-population density layer (issue 4)
 DENSITY_CELLS = "density-cells"

@@ -27,6 +27,13 @@ window.onegrid = Object.assign({}, window.onegrid, {
             return {className: "ed-overlay ed-change-" + feature.properties.change, weight: 2, fill: false,
                     dashArray: "6 4"};
         },
+        communityStyle: function () {
+            return {className: "ed-community", weight: 1.2, fillOpacity: 0.18};
+        },
+        communityLabel: function (feature, layer) {
+            var p = feature.properties;
+            layer.bindTooltip((p.street ? p.street + " · " : "") + p.name, {sticky: true, className: "og-tip"});
+        },
         movedPoint: function (feature, latlng) {
             return L.circleMarker(latlng, {radius: 3, className: "ed-moved-point", weight: 1, fillOpacity: 0.9});
         }

@@ -153,6 +153,12 @@ def check(draft, t) -> tuple:
             {"display": "block" if out["outside"] else "none"})
 
 
+def community_from_click(click: dict | None):
+    """Plain function: the community code of a clicked outline (no_update for anything else)."""
+    code = ((click or {}).get("properties") or {}).get("code")
+    return code if isinstance(code, str) and code else no_update
+
+
 TRIGGERS = {"ed-community": "community", "ed-reload": "reload", "ed-edit-control": "draw", "ed-grids": "select",
             "ed-merge": "merge", "ed-delete": "delete", "ed-clip": "clip", "ed-undo-btn": "undo",
             "ed-reshape": "reshape", "ed-accept": "accept"}
@@ -197,6 +203,15 @@ def register(ids) -> None:
     )
     def _check(draft, t):
         return check(draft, t)
+
+    @dash.callback(Output(ids.ED_COMMUNITY, "value"), Input(ids.ED_COMMUNITIES, "clickData"),
+                   prevent_initial_call=True)
+    def _choose_on_map(click):
+        return community_from_click(click)
+
+    @dash.callback(Output(ids.ED_COMMUNITIES, "data"), Input(ids.ED_COMMUNITY, "value"), prevent_initial_call=True)
+    def _hide_outlines(community):
+        return L.EMPTY if community else no_update
 
     @dash.callback(Output(ids.ED_GRIDS, "hideout"), Input(ids.ED_SELECTED, "data"))
     def _highlight(selected):

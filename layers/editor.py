@@ -12,7 +12,7 @@ from shapely.geometry import mapping
 
 from geodata.grids import editor as E
 from geodata.grids.impact import preview_impact
-from geodata.grids.store import fetch_communities
+from geodata.grids.store import fetch_communities, fetch_community_outlines
 from geodata.settings import get_settings
 
 EMPTY = {"type": "FeatureCollection", "features": []}
@@ -37,6 +37,21 @@ def build_community_options(conn) -> list[dict]:
             for c in fetch_communities(conn)]
 
 
+def build_community_outlines(conn) -> dict:
+    """The district's communities as GeoJSON (lon/lat) for the overview map: code, name, street."""
+    return {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"code": c["code"], "name": c["name"], "street": c["street"] or ""},
+         "geometry": c["geometry"]} for c in fetch_community_outlines(conn)]}
+
+
+def outline_bounds(outlines: dict) -> list | None:
+    """Leaflet bounds [[south, west], [north, east]] of a FeatureCollection (lon/lat)."""
+    xs, ys = [], []
+    for f in outlines["features"]:
+        _collect(f["geometry"]["coordinates"], xs, ys)
+    return [[min(ys), min(xs)], [max(ys), max(xs)]] if xs else None
+
+
 def load_draft_json(conn, community: str) -> dict:
     """The community's current grids as a draft for the browser."""
     return E.draft_to_json(E.load_draft(conn, community))
@@ -58,10 +73,7 @@ def push_undo(stack: list | None, draft_json: dict) -> list:
 
 def bounds_of(draft_json: dict) -> list | None:
     """Leaflet bounds [[south, west], [north, east]] of the draft's grids."""
-    xs, ys = [], []
-    for f in draft_json["grids"]["features"]:
-        _collect(f["geometry"]["coordinates"], xs, ys)
-    return [[min(ys), min(xs)], [max(ys), max(xs)]] if xs else None
+    return outline_bounds(draft_json["grids"])
 
 
 def _collect(coords, xs: list, ys: list) -> None:

@@ -84,3 +84,22 @@ def test_draw_a_split_and_see_the_validation_list(server, demo_db):
     with demo_db.connect() as conn:
         n = conn.execute("SELECT count(*) FROM grid WHERE community_code = %s", (C,)).fetchone()[0]
         assert n == len(labels)
+
+
+def test_no_community_chosen_shows_the_district_and_a_click_opens_one(server, demo_db):
+    with demo_db.connect() as conn:
+        codes = [r[0] for r in conn.execute("SELECT code FROM admin_area WHERE level = 'community' ORDER BY code")]
+    with chromium_page(1600, 900) as pg:
+        pg.goto(f"{server}/editor")
+        pg.wait_for_function(f"document.querySelectorAll('path.ed-community').length === {len(codes)}",
+                             timeout=30_000)
+        assert "社区（点击选择）" in pg.inner_text(".ed-legend")
+        assert "点击" in pg.inner_text("#ed-message")
+        pg.screenshot(path=str(SHOTS / "editor-overview.png"))
+        # outlines are drawn in code order: click the one of C
+        pg.locator("path.ed-community").nth(codes.index(C)).dispatch_event("click")
+        pg.wait_for_function("document.querySelectorAll('.leaflet-tooltip.ed-label').length >= 3", timeout=30_000)
+        assert _settled_labels(pg) == ["001", "002", "003"]
+        assert C in pg.inner_text("#" + "ed-community")
+        pg.wait_for_function("document.querySelectorAll('path.ed-community').length === 0", timeout=10_000)
+        assert not pg.errors, pg.errors

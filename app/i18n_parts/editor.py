@@ -76,6 +76,8 @@ STRINGS = {
         "ed_legend_problem": "问题位置",
         "ed_legend_overlay": "对照（之前 / 所选版本）",
         "ed_legend_moved": "变更网格的地址",
+        "ed_legend_communities": "社区（点击选择）",
+        "ed_pick_on_map": "在地图上点击一个社区，或在上方列表中选择",
     },
     "en": {
         "ed_title": "Grid boundary editor",
@@ -153,5 +155,7 @@ STRINGS = {
         "ed_legend_problem": "Problem places",
         "ed_legend_overlay": "Compared (before / chosen version)",
         "ed_legend_moved": "Addresses changing grid",
+        "ed_legend_communities": "Communities (click to choose)",
+        "ed_pick_on_map": "Click a community on the map, or choose one above",
     },
 }

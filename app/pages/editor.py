@@ -19,7 +19,13 @@ from geodata.db import pooled
 from geodata.errors import OneGridError
 from geodata.settings import get_settings
 from layers.basemap import build_tile_layer
-from layers.editor import EMPTY, build_community_options, edit_control
+from layers.editor import (
+    EMPTY,
+    build_community_options,
+    build_community_outlines,
+    edit_control,
+    outline_bounds,
+)
 
 dash.register_page(__name__, path="/editor", name="Grid editor")
 
@@ -28,9 +34,13 @@ ns = Namespace("onegrid", "editor")
 _FALLBACK_BOUNDS = [[31.1, 121.3], [31.5, 121.6]]
 
 
-def _map() -> dl.Map:
+def _map(outlines: dict) -> dl.Map:
+    """The editor map; ``outlines`` (the district's communities, or EMPTY once one is chosen)
+    are drawn below everything and choose a community when clicked."""
     children = [
         *build_tile_layer(),
+        dl.Pane(dl.GeoJSON(id=ids.ED_COMMUNITIES, data=outlines, style=ns("communityStyle"),
+                           onEachFeature=ns("communityLabel")), name="ed-communities", style={"zIndex": 400}),
         dl.Pane(dl.GeoJSON(id=ids.ED_OVERLAY, data=EMPTY, style=ns("overlayStyle"), interactive=False),
                 name="ed-overlay", style={"zIndex": 405, "pointerEvents": "none"}),
         dl.Pane(dl.GeoJSON(id=ids.ED_GRIDS, data=EMPTY, style=ns("gridStyle"), onEachFeature=ns("gridLabel"),
@@ -44,7 +54,7 @@ def _map() -> dl.Map:
         dl.ScaleControl(position="bottomleft", metric=True, imperial=False, maxWidth=160),
         dl.ZoomControl(position="bottomright"),
     ]
-    b = _FALLBACK_BOUNDS
+    b = outline_bounds(outlines) or _FALLBACK_BOUNDS
     return dl.Map(children, id=ids.ED_MAP, bounds=b, center=[(b[0][0] + b[1][0]) / 2, (b[0][1] + b[1][1]) / 2],
                   zoom=12, minZoom=8, maxZoom=20, className="og-map", attributionControl=False, zoomControl=False)
 
@@ -54,6 +64,7 @@ def _btn(label: str, id_: str, **kw) -> html.Button:
 
 
 def _tools(t: dict, options: list, community: str | None, error: str | None) -> html.Aside:
+    hint = t["ed_none_selected"] if community else t["ed_pick_on_map"]
     return html.Aside([
         html.Div(t["ed_community"], className="og-panel-title"),
         dcc.Dropdown(id=ids.ED_COMMUNITY, options=options, value=community, placeholder=t["ed_pick"],
@@ -61,7 +72,7 @@ def _tools(t: dict, options: list, community: str | None, error: str | None) -> 
         html.Div(id=ids.ED_INFO, className="ed-info"),
         html.Div(t["ed_tools"], className="og-panel-title"),
         html.P(t["ed_tools_hint"], className="og-hint"),
-        html.Div(error or t["ed_none_selected"], id=ids.ED_MESSAGE, className="ed-message", role="status"),
+        html.Div(error or hint, id=ids.ED_MESSAGE, className="ed-message", role="status"),
         html.Div([_btn(t["ed_merge"], ids.ED_MERGE), _btn(t["ed_delete"], ids.ED_DELETE),
                   _btn(t["ed_reshape"], ids.ED_RESHAPE, title=t["ed_reshape_hint"]),
                   _btn(t["ed_clip"], ids.ED_CLIP, style={"display": "none"}),
@@ -73,7 +84,7 @@ def _tools(t: dict, options: list, community: str | None, error: str | None) -> 
 
 
 def _legend(t: dict) -> html.Div:
-    keys = (("ed-key-draft", "ed_legend_draft"), ("ed-key-problem", "ed_legend_problem"),
+    keys = (("ed-key-communities", "ed_legend_communities"), ("ed-key-draft", "ed_legend_draft"), ("ed-key-problem", "ed_legend_problem"),
             ("ed-key-overlay", "ed_legend_overlay"), ("ed-key-moved", "ed_legend_moved"))
     return html.Div([html.Div([html.I(className=f"ed-key {c}"), t[k]]) for c, k in keys], className="ed-legend")
 
@@ -127,18 +138,20 @@ def layout(lang: str | None = None, theme: str | None = None, community: str | N
     try:
         with pooled() as conn:
             options = build_community_options(conn)
+            known = {o["value"] for o in options}
+            # nothing chosen yet: draw the district's communities so a new user sees where they are
+            outlines = EMPTY if community in known else build_community_outlines(conn)
         error = None
     except OneGridError as exc:
         log.warning("communities unavailable: %s", exc.message)
-        options, error = [], f"{t['error_prefix']}{exc.message}"
-    known = {o["value"] for o in options}
+        options, error, known, outlines = [], f"{t['error_prefix']}{exc.message}", set(), EMPTY
     return html.Div([
         dcc.Store(id=ids.ED_STRINGS, data=t),
         dcc.Store(id=ids.ED_DRAFT), dcc.Store(id=ids.ED_UNDO, data=[]), dcc.Store(id=ids.ED_SELECTED, data=[]),
         dcc.Store(id=ids.ED_MODE, data={"mode": "draw"}), dcc.Store(id=ids.ED_SUGGESTION),
         dcc.Store(id=ids.ED_JOB), dcc.Interval(id=ids.ED_POLL, interval=700, disabled=True),
         _header(t, lang, theme),
-        html.Main(html.Div([_tools(t, options, community if community in known else None, error), _map(),
+        html.Main(html.Div([_tools(t, options, community if community in known else None, error), _map(outlines),
                             _side(t)], className="og-stage"), className="og-main"),
     ], id=ids.ED_ROOT, className=f"og-root og-theme-{theme} og-lang-{lang} ed-root",
         lang="zh-CN" if lang == "zh" else "en")

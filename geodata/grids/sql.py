@@ -8,6 +8,12 @@ SELECT a.code, a.name, s.name AS street, (SELECT count(*) FROM grid g WHERE g.co
   FROM admin_area a LEFT JOIN admin_area s ON s.code = a.parent_code
  WHERE a.level = 'community'
  ORDER BY a.code"""
+# Outlines for the editor's overview map: simplified by %(tol)s degrees, GeoJSON with 6 decimals (~0.1 m).
+COMMUNITY_OUTLINES = """
+SELECT a.code, a.name, s.name, ST_AsGeoJSON(ST_SimplifyPreserveTopology(a.geom, %(tol)s), 6)
+  FROM admin_area a LEFT JOIN admin_area s ON s.code = a.parent_code
+ WHERE a.level = 'community'
+ ORDER BY a.code"""
 COMMUNITY = "SELECT code, name, ST_AsBinary(geom) FROM admin_area WHERE code = %(c)s AND level = 'community'"
 GRIDS = """
 SELECT code, name, supervisor, ST_AsBinary(geom) FROM grid WHERE community_code = %(c)s ORDER BY code"""

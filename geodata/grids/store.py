@@ -8,6 +8,7 @@ at all.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -27,6 +28,13 @@ KINDS = ("edit", "rollback", "import", "suggestion")
 def fetch_communities(conn: psycopg.Connection) -> list[dict]:
     """Every community: code, name, street name and how many grids it has."""
     return [{"code": c, "name": n, "street": s, "grids": g} for c, n, s, g in conn.execute(Q.COMMUNITIES)]
+
+
+def fetch_community_outlines(conn: psycopg.Connection, tolerance_deg: float = 0.00005) -> list[dict]:
+    """Every community's outline for an overview map: code, name, street, GeoJSON geometry
+    (lon/lat, EPSG:4326, simplified by ``tolerance_deg`` degrees — 0.00005° ≈ 5 m)."""
+    return [{"code": c, "name": n, "street": s, "geometry": json.loads(g)}
+            for c, n, s, g in conn.execute(Q.COMMUNITY_OUTLINES, {"tol": tolerance_deg})]
 
 
 def fetch_community(conn: psycopg.Connection, code: str) -> tuple[str, object]:
