@@ -8,6 +8,7 @@ every bad row by its ``_where`` label and leaves the database as it was.
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -89,19 +90,52 @@ def _times(gdf: gpd.GeoDataFrame, column: str, tz: ZoneInfo, where: list[str],
     if pd.api.types.is_datetime64_any_dtype(raw):
         parsed = raw
     else:
-        text = raw.astype(object).where(raw.notna(), None).map(lambda v: None if v is None or str(v).strip() == ""
-                                                               else str(v).strip())
-        parsed = pd.Series([_one_time(v) for v in text], index=raw.index, dtype=object)
+        text = raw.astype(object).where(raw.notna(), None).astype(str).str.strip()
+        text = text.where(raw.notna().to_numpy() & (text != "").to_numpy(), None)
+        parsed = _parse_times(text, tz)
         for i in np.flatnonzero(text.notna().to_numpy() & parsed.isna().to_numpy()):
             problems.append(Problem(where[i], f"{column} {text.iat[i]!r} is not a date-time (use ISO 8601, "
                                               "e.g. 2026-10-01 08:30 or 2026-10-01T08:30:00+08:00)"))
-        parsed = pd.to_datetime(parsed.where(parsed.notna(), None), utc=True)
     if getattr(parsed.dt, "tz", None) is None:
         parsed = parsed.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
     utc = parsed.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[us]")
     micro = utc.to_numpy().astype(np.int64)
     micro[utc.isna().to_numpy()] = -1
     return micro
+
+
+#: An ISO 8601 time of day followed by its UTC offset.
+_OFFSET = r"\d\d:\d\d(?::\d\d(?:[.,]\d+)?)?(?:[+-]\d\d(?::?\d\d)?|Z)$"
+
+
+def _parse_times(text: pd.Series, tz: ZoneInfo) -> pd.Series:
+    """Text times (None for empty) → UTC timestamps, NaT where unreadable.
+
+    ISO 8601 text is parsed vectorised: in one pass when the column is uniform (all naive, which
+    means local to ``tz``, or all with one offset), else with and without an offset apart. Only
+    the rest goes through the per-value parser (50,000 rows × 8 stamps took ~3 s that way, all
+    before the import could start writing).
+    """
+    has = text.notna().to_numpy()
+    try:  # one pass when the column is uniform: all naive, or all with the same offset
+        whole = pd.to_datetime(text, format="ISO8601", errors="coerce")
+        out = (whole.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT") if whole.dt.tz is None
+               else whole).dt.tz_convert("UTC")
+    except (ValueError, TypeError, AttributeError):  # mixed: with and without offsets apart
+        out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns, UTC]")
+        aware = has & text.str.contains(_OFFSET, regex=True, na=False).to_numpy()
+        naive = has & ~aware
+        with contextlib.suppress(ValueError, TypeError):  # e.g. an offset spelled otherwise: left to the loop
+            if aware.any():
+                out[aware] = pd.to_datetime(text[aware], format="ISO8601", utc=True, errors="coerce")
+            if naive.any():
+                local = pd.to_datetime(text[naive], format="ISO8601", errors="coerce")
+                out[naive] = local.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
+    for i in np.flatnonzero(has & out.isna().to_numpy()):  # other spellings pandas understands
+        stamp = _one_time(text.iat[i])
+        if stamp is not None:
+            out.iat[i] = stamp.tz_convert("UTC")
+    return out
 
 
 def _one_time(value):
