@@ -115,6 +115,7 @@ PL_EXPORT_CSV = "pl-export-csv"
 PL_EXPORT_PDF = "pl-export-pdf"
 PL_DOWNLOAD = "pl-download"
 PL_OUTLINES = "pl-outlines"
+PL_EXISTING_CAP = "pl-existing-cap"
 # Sensors, warnings and the risk surface (issue 4): sensor layer and its live delta, the warning
 # panel (counts, list, detail), the red-warning banner, risk heat and choropleth layers with
 # their window/playback controls, legend and cell detail.

@@ -12,16 +12,17 @@ from layers import planner_view as view
 
 def _form_states(ids) -> list[State]:
     names = ["kind", "radius", "min_age", "max_age", "tag", "detour", "network", "res", "level", "model", "k",
-             "source", "candidate_res", "candidate_set", "address_text", "capacity", "time_limit"]
+             "source", "candidate_res", "candidate_set", "address_text", "capacity", "time_limit", "existing_capacity"]
     comps = [ids.PL_KIND, ids.PL_RADIUS, ids.PL_MIN_AGE, ids.PL_MAX_AGE, ids.PL_TAG, ids.PL_DETOUR, ids.PL_NETWORK,
              ids.PL_RES, ids.PL_TABLE_LEVEL, ids.PL_MODEL, ids.PL_K, ids.PL_SOURCE, ids.PL_CAND_RES, ids.PL_CAND_SET,
-             ids.PL_CAND_TEXT, ids.PL_CAPACITY, ids.PL_TIME_LIMIT]
+             ids.PL_CAND_TEXT, ids.PL_CAPACITY, ids.PL_TIME_LIMIT, ids.PL_EXISTING_CAP]
     return names, [State(c, "value") for c in comps]
 
 
 def _form(names, values) -> dict:
     v = dict(zip(names, values, strict=True))
     v["network"] = "network" in (v.get("network") or [])
+    v["existing_capacity"] = "on" in (v.get("existing_capacity") or [])
     return v
 
 

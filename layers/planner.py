@@ -134,7 +134,8 @@ def parse_optimisation(v: dict) -> Optimisation:
                         candidate_set=_int_or_none(v.get("candidate_set"), "candidate set"),
                         address_text=v.get("address_text"),
                         capacity=None if capacity in (None, "") else float(capacity),
-                        time_limit=float(v.get("time_limit") or 60))
+                        time_limit=float(v.get("time_limit") or 60),
+                        existing_capacity=bool(v.get("existing_capacity")))
 
 
 def start_solve(v: dict, name: str) -> int:

@@ -54,6 +54,14 @@ def areas_view(rows: list[dict], t: dict) -> html.Table:
     return html.Table([html.Thead(head), html.Tbody(body)], className="pl-table")
 
 
+def _capacity_served(row: dict) -> str:
+    """People served within radius and capacity, before → after (scenarios with existing capacities)."""
+    fig = row["figures"]
+    if "capacity_served_after" not in fig:
+        return "—"
+    return f"{_n(fig['capacity_served_before'])} → {_n(fig['capacity_served_after'])}"
+
+
 def compare_view(rows: list[dict], t: dict) -> html.Table | str:
     if not rows:
         return ""
@@ -67,6 +75,7 @@ def compare_view(rows: list[dict], t: dict) -> html.Table | str:
         (t["pl_unserved"], [cell(r, "after", "unserved") for r in rows]),
         (t["pl_mean"], [cell(r, "after", "mean_m", " m") for r in rows]),
         (t["pl_p90"], [cell(r, "after", "p90_m", " m") for r in rows]),
+        (t["pl_capacity_served"], [_capacity_served(r) for r in rows]),
         (t["pl_solver"], [(r["solver"] or {}).get("status", "—") for r in rows]),
         (t["pl_gap"], ["—" if (r["solver"] or {}).get("gap") is None else f"{100 * r['solver']['gap']:.2f}%"
                        for r in rows]),

@@ -98,6 +98,22 @@ def test_capacitated_mclp_respects_capacity():
     assert sol.served.max() <= 5.0 + 1e-6
 
 
+def test_capacitated_mclp_with_existing_facilities_fixed_open():
+    from geodata.planning.mclp import served_within_capacity
+
+    # Column 0 is an existing facility covering demand {0, 1} with 5 places; candidate 1 covers
+    # {1, 2} without limit; candidate 2 covers {0} with 10 places.
+    a = coverage_matrix(np.array([0, 0, 1, 1, 2]), np.array([0, 1, 1, 2, 0]), 3, 3)
+    w = np.array([10.0, 10.0, 1.0])
+    cap = np.array([5.0, np.inf, 10.0])
+    assert served_within_capacity(a[:, :1], w, cap[:1]) == pytest.approx(5.0)
+    sol = solve_mclp(a, w, 1, capacity=cap, fixed=1)
+    # Candidate 1 gives 10 + 1 and the existing site still fills its 5 places from demand 0: 16;
+    # candidate 2 would give 10 + the existing 5 from demand 1: 15.
+    assert sol.chosen == [0] and sol.objective == pytest.approx(16.0) and sol.status == "optimal"
+    assert sol.served.tolist() == pytest.approx([11.0])
+
+
 def test_lscp_finds_the_fewest_sites_and_counts_unreachable_demand():
     sol, unreachable = solve_lscp(matrix(), WEIGHTS)
     assert sol.objective == 3 and unreachable == 0  # e.g. {1, 3, 4}; no two cover all six
@@ -277,6 +293,16 @@ def test_cli_plan_commands(demo_db, tmp_path, capsys):
                  "--time-limit", "20", "--name", "幼儿园 p-median"]) == 0
     out = capsys.readouterr().out
     assert "2 new sites" in out and re.search(r"solver (optimal|time_limit), gap \d", out), out
+    assert main(["plan", "solve", "kindergarten", "--model", "mclp", "--k", "2", "--candidates", "h3:8",
+                 "--existing-capacity", "--capacity", "50", "--time-limit", "20", "--name", "幼儿园 容量"]) == 0
+    out = capsys.readouterr().out
+    served = re.search(r"within radius and capacity: (\S+) people served before, (\S+) after", out)
+    assert served, out
+    before, after = (int(x.replace(",", "")) if x[0] != "<" else 0 for x in served.groups())
+    assert after >= before
+    assert main(["plan", "solve", "kindergarten", "--model", "pmedian", "--k", "2", "--existing-capacity",
+                 "--name", "x"]) == 2
+    assert "(mclp) only" in capsys.readouterr().err
     assert main(["plan", "scenarios"]) == 0
     listing = capsys.readouterr().out
     assert "幼儿园+2" in listing and "幼儿园现状" in listing

@@ -47,6 +47,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--candidates", default="h3:9", metavar="h3:RES|upload:SET_ID|address:TEXT",
                    help="candidate sites (default %(default)s)")
     p.add_argument("--capacity", type=float, help="people each new site can serve (default unlimited)")
+    p.add_argument("--existing-capacity", action="store_true",
+                   help="mclp: existing facilities serve at most their recorded capacity (else --capacity, "
+                        "else unlimited) instead of everyone within the radius")
+    p.add_argument("--demand-res", type=int, default=10, choices=(8, 9, 10),
+                   help="H3 resolution of the demand cells the models use (default %(default)s)")
     p.add_argument("--time-limit", type=float, default=60.0, help="solver time limit, seconds")
     p.add_argument("--name", required=True, help="scenario name")
     p.set_defaults(func=cmd_solve)
@@ -125,7 +130,8 @@ def _candidates(text: str) -> dict:
 def cmd_solve(args) -> int:
     with connect() as conn:
         opt = Optimisation(_analysis(conn, args), args.model, k=args.k, capacity=args.capacity,
-                           time_limit=args.time_limit, **_candidates(args.candidates))
+                           time_limit=args.time_limit, existing_capacity=args.existing_capacity,
+                           demand_res=args.demand_res, **_candidates(args.candidates))
         with tqdm(total=100, desc="solve", unit="%") as bar:
             def report(stage, progress, gap):
                 bar.set_description(f"solve: {stage}" + (f" gap {100 * gap:.2f} %" if gap is not None else ""))
@@ -138,6 +144,10 @@ def cmd_solve(args) -> int:
     gap = "—" if solver["gap"] is None else f"{100 * solver['gap']:.2f} %"
     print(f"scenario {sid} {args.name!r}: {row['figures']['sites']} new sites; solver {solver['status']}, "
           f"gap {gap}, {solver['seconds']} s")
+    if "capacity_served_after" in row["figures"]:
+        fig = row["figures"]
+        print(f"within radius and capacity: {_n(fig['capacity_served_before'])} people served before, "
+              f"{_n(fig['capacity_served_after'])} after (existing capacity {fig['existing_capacity']:,})")
     return 0
 
 

@@ -71,6 +71,10 @@ STRINGS = {
         "pl_legend_site": "新增站点",
         "pl_legend_facility": "现有设施",
         "pl_legend_street": "街道（镇）边界",
+        "pl_existing_cap": "现有设施按登记容量服务",
+        "pl_existing_cap_hint": "仅用于最大覆盖：现有设施最多服务其登记容量（未登记的按上面的每处容量，留空则不限），"
+                                "否则半径内的人都算已覆盖。P 中值与集合覆盖不支持：它们把现有设施视为不限容量。",
+        "pl_capacity_served": "容量内服务人数（现状 → 方案）",
         "pl_stage_start": "准备",
         "pl_stage_demand": "读取需求",
         "pl_stage_distances": "计算距离",
@@ -147,6 +151,12 @@ STRINGS = {
         "pl_legend_site": "Proposed site",
         "pl_legend_facility": "Existing facility",
         "pl_legend_street": "Street / town boundary",
+        "pl_existing_cap": "Existing facilities serve their recorded capacity",
+        "pl_existing_cap_hint": "Maximal coverage only: existing facilities serve at most their recorded capacity "
+                                "(without one, the per-site capacity above; blank = unlimited) instead of everyone "
+                                "in their radius. P-median and set cover do not support it: they keep existing "
+                                "facilities unlimited.",
+        "pl_capacity_served": "Served within capacity (now → plan)",
         "pl_stage_start": "starting",
         "pl_stage_demand": "reading demand",
         "pl_stage_distances": "distances",

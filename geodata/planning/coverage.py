@@ -104,6 +104,9 @@ def public_scenario(row: dict, k: int) -> dict:
     for side in ("before", "after"):
         if side in figures:
             figures[side] = public_figures(figures[side], k)
+    for key in ("capacity_served_before", "capacity_served_after"):
+        if figures.get(key) is not None:
+            figures[key] = _shown(figures[key], k)
     out["figures"] = figures
     if "sites" in row:
         out["sites"] = [{**s, "served": s["served"] if s["served"] >= k else None} for s in row["sites"]]

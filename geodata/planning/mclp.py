@@ -185,6 +185,18 @@ def solve_mclp(a: sparse.csc_matrix, w: np.ndarray, k: int, *, capacity: np.ndar
     return Solution(chosen, obj, bound, _gap(obj, bound, label), label, clock.elapsed(), _first_claim(a, w, chosen))
 
 
+def served_within_capacity(a: sparse.csc_matrix, w: np.ndarray, capacity: np.ndarray, time_limit: float = 60.0) -> float:
+    """People the open sites (columns of ``a``) serve within the radius and their ``capacity``
+    (a transport LP: demand may be split between sites)."""
+    if a.shape[1] == 0:
+        return 0.0
+    r, rw = merge_rows(a, np.asarray(w, float))
+    if r.shape[0] == 0:
+        return 0.0
+    _, _, obj, _, _ = _solve_capacitated(r, rw, 0, np.asarray(capacity, float), r.shape[1], _Clock(time_limit, None), 1e-6)
+    return float(obj)
+
+
 def _gap(obj: float, bound: float | None, label: str) -> float | None:
     """Relative gap (bound − objective) ÷ objective of a maximisation; 0 when proven optimal."""
     if bound is None:

@@ -18,7 +18,7 @@ from geodata.errors import InvalidInput, NotFound
 from geodata.planning import coverage as cov
 from geodata.planning.demand import Analysis, Sites, fetch_addresses, fetch_demand, fetch_facilities
 from geodata.planning.distance import Distances, Points
-from geodata.planning.mclp import solve_mclp
+from geodata.planning.mclp import served_within_capacity, solve_mclp
 from geodata.planning.models import coverage_matrix, solve_lscp
 from geodata.planning.pmedian import solve_pmedian
 
@@ -36,7 +36,9 @@ SELECT id, full_text, NULL::int, ST_X(geom), ST_Y(geom) FROM address
 class Optimisation:
     """What to solve. ``k``: sites to add (MCLP, p-median); ``source``: candidate sites —
     ``h3`` cell centres at ``candidate_res``, an ``upload`` set (``candidate_set``) or addresses
-    whose text contains ``address_text``; ``capacity``: people per new site (None = unlimited)."""
+    whose text contains ``address_text``; ``capacity``: people per new site (None = unlimited);
+    ``existing_capacity``: existing facilities serve at most their recorded capacity (MCLP only;
+    a facility without one gets ``capacity``, else unlimited) instead of everyone in their radius."""
 
     analysis: Analysis
     model: str
@@ -49,6 +51,7 @@ class Optimisation:
     time_limit: float = 60.0
     demand_res: int = 10
     max_distance_m: float = 2000.0
+    existing_capacity: bool = False
 
     def __post_init__(self) -> None:
         if self.model not in MODELS:
@@ -61,6 +64,9 @@ class Optimisation:
             raise InvalidInput(f"time limit must be 1..3600 s, got {self.time_limit}")
         if self.capacity is not None and not float(self.capacity) > 0:
             raise InvalidInput(f"capacity must be a positive number of people, got {self.capacity}")
+        if self.existing_capacity and self.model != "mclp":
+            raise InvalidInput("capacities of existing facilities apply to maximal coverage (mclp) only: p-median "
+                               "and set cover keep existing facilities unlimited")
         if self.candidate_res not in (7, 8, 9, 10) or self.demand_res not in (8, 9, 10):
             raise InvalidInput("candidate H3 resolution must be 7..10 and demand resolution 8..10")
 
@@ -68,7 +74,8 @@ class Optimisation:
         return {**self.analysis.as_dict(), "model": self.model, "k": self.k, "source": self.source,
                 "candidate_res": self.candidate_res, "candidate_set": self.candidate_set,
                 "address_text": self.address_text, "capacity": self.capacity, "time_limit": self.time_limit,
-                "demand_res": self.demand_res, "max_distance_m": self.max_distance_m}
+                "demand_res": self.demand_res, "max_distance_m": self.max_distance_m,
+                "existing_capacity": self.existing_capacity}
 
 
 def fetch_candidates(conn: psycopg.Connection, opt: Optimisation, addresses) -> tuple[Sites, list[str]]:
@@ -123,6 +130,53 @@ def _capacities(opt: Optimisation, cands: Sites) -> np.ndarray | None:
     return np.asarray([default if c is None else float(c) for c in cands.capacity])
 
 
+def _solve_pmedian(dist, opt, addresses, existing, cands, capacity, progress, stage):
+    points, w = demand_cells(addresses, np.ones(len(addresses.ids), bool), opt.demand_res)
+    fallback, _ = dist.nearest(existing.points, points)
+    fallback = np.minimum(fallback, opt.max_distance_m)
+    # Only a site closer than a cell's fallback can take it: search no farther than needed.
+    ci, dj, d = dist.pairs(cands.points, points, float(np.max(fallback)))
+    stage("solving", 0.3)
+    sol = solve_pmedian(ci, dj, d, w, fallback, len(cands), int(opt.k), capacity=capacity,
+                        time_limit=opt.time_limit, progress=progress)
+    return sol, len(w), {}
+
+
+def _solve_cover(dist, opt, addresses, before, cands, capacity, progress, stage):
+    """MCLP or set cover of the demand no existing facility reaches (existing ones unlimited)."""
+    points, w = demand_cells(addresses, ~before.served, opt.demand_res)
+    if len(w) == 0:
+        raise InvalidInput("everyone in the demand group is already within the radius of an existing facility")
+    ci, dj, _d = dist.pairs(cands.points, points, opt.analysis.radius_m)
+    matrix = coverage_matrix(ci, dj, len(cands), len(w))
+    stage("solving", 0.3)
+    if opt.model == "mclp":
+        return solve_mclp(matrix, w, int(opt.k), capacity=capacity, time_limit=opt.time_limit,
+                          progress=progress), len(w), {}
+    sol, unreachable = solve_lscp(matrix, w, time_limit=opt.time_limit, progress=progress)
+    return sol, len(w), {"uncoverable_cells": unreachable}
+
+
+def _solve_mclp_capacities(dist, opt, addresses, existing, cands, capacity, progress, stage):
+    """MCLP where existing facilities serve at most their capacity: all demand counts, existing
+    facilities are fixed open columns. Figures: people served within radius and capacity,
+    before (existing alone) and after."""
+    points, w = demand_cells(addresses, np.ones(len(addresses.ids), bool), opt.demand_res)
+    n_old = len(existing)
+    sites = Points.of(np.r_[existing.points.lon, cands.points.lon], np.r_[existing.points.lat, cands.points.lat])
+    ci, dj, _d = dist.pairs(sites, points, opt.analysis.radius_m)
+    matrix = coverage_matrix(ci, dj, len(sites), len(w))
+    default = np.inf if opt.capacity is None else float(opt.capacity)
+    old_cap = np.asarray([default if c is None else float(c) for c in existing.capacity], float)
+    new_cap = np.full(len(cands), np.inf) if capacity is None else capacity
+    stage("solving", 0.3)
+    served_before = served_within_capacity(matrix[:, :n_old], w, old_cap) if n_old else 0.0
+    sol = solve_mclp(matrix, w, int(opt.k), capacity=np.r_[old_cap, new_cap], fixed=n_old,
+                     time_limit=opt.time_limit, progress=progress)
+    return sol, len(w), {"capacity_served_before": round(served_before), "capacity_served_after": round(sol.objective),
+                         "existing_capacity": int(np.sum(old_cap[np.isfinite(old_cap)]))}
+
+
 def run_optimisation(conn: psycopg.Connection, opt: Optimisation, *, progress=None, stage=lambda *_: None) -> dict:
     """Solve ``opt``; returns ``figures`` (before/after), ``solver`` and the proposed ``sites``.
 
@@ -140,28 +194,11 @@ def run_optimisation(conn: psycopg.Connection, opt: Optimisation, *, progress=No
     stage("distances", 0.15)
     capacity = _capacities(opt, cands)
     if opt.model == "pmedian":
-        points, w = demand_cells(addresses, np.ones(len(addresses.ids), bool), opt.demand_res)
-        fallback, _ = dist.nearest(existing.points, points)
-        fallback = np.minimum(fallback, opt.max_distance_m)
-        # Only a site closer than a cell's fallback can take it: search no farther than needed.
-        ci, dj, d = dist.pairs(cands.points, points, float(np.max(fallback)))
-        stage("solving", 0.3)
-        sol = solve_pmedian(ci, dj, d, w, fallback, len(cands), int(opt.k), capacity=capacity,
-                            time_limit=opt.time_limit, progress=progress)
-        extra = {}
+        sol, n_demand, extra = _solve_pmedian(dist, opt, addresses, existing, cands, capacity, progress, stage)
+    elif opt.existing_capacity:
+        sol, n_demand, extra = _solve_mclp_capacities(dist, opt, addresses, existing, cands, capacity, progress, stage)
     else:
-        points, w = demand_cells(addresses, ~before.served, opt.demand_res)
-        if len(w) == 0:
-            raise InvalidInput("everyone in the demand group is already within the radius of an existing facility")
-        ci, dj, _d = dist.pairs(cands.points, points, a.radius_m)
-        matrix = coverage_matrix(ci, dj, len(cands), len(w))
-        stage("solving", 0.3)
-        if opt.model == "mclp":
-            sol = solve_mclp(matrix, w, int(opt.k), capacity=capacity, time_limit=opt.time_limit, progress=progress)
-            extra = {}
-        else:
-            sol, unreachable = solve_lscp(matrix, w, time_limit=opt.time_limit, progress=progress)
-            extra = {"uncoverable_cells": unreachable}
+        sol, n_demand, extra = _solve_cover(dist, opt, addresses, before, cands, capacity, progress, stage)
     stage("figures", 0.95)
     chosen = sol.chosen
     combined = Sites(list(existing.ids) + [f"new{j}" for j in chosen], list(existing.labels) + [cands.labels[j] for j in chosen],
@@ -175,6 +212,6 @@ def run_optimisation(conn: psycopg.Connection, opt: Optimisation, *, progress=No
               "lon": float(cands.points.lon[j]), "lat": float(cands.points.lat[j])} for n, j in enumerate(chosen)]
     return {"distance_mode": dist.mode, "sites": sites,
             "figures": {"before": cov.summarize(before), "after": cov.summarize(after), "sites": len(chosen),
-                        "existing": len(existing), "candidates": len(cands), "demand_cells": int(len(w)), **extra},
+                        "existing": len(existing), "candidates": len(cands), "demand_cells": n_demand, **extra},
             "solver": {"status": sol.status, "gap": sol.gap, "objective": sol.objective, "bound": sol.bound,
                        "seconds": round(sol.seconds, 2)}}
