@@ -16,6 +16,7 @@ from datetime import datetime
 import h3
 from dash import html
 
+from geodata.geometry import BBox
 from geodata.warnings import risk as gr
 from layers.addresses import _hexagon
 from layers.cases import case_link_id, local_time
@@ -51,6 +52,13 @@ def _surface(conn, window: str, at: datetime, bbox, res: int) -> dict:
     return gr.aggregate_to_parent(surface, res) if res != gr.RES else surface
 
 
+def _padded(bbox: BBox, metres: float) -> BBox:
+    """``bbox`` (lon/lat) grown by ``metres`` on every side, at its middle latitude."""
+    dlat = metres / 111_320
+    dlon = dlat / max(0.1, math.cos(math.radians((bbox.minlat + bbox.maxlat) / 2)))
+    return BBox(bbox.minlon - dlon, bbox.minlat - dlat, bbox.maxlon + dlon, bbox.maxlat + dlat)
+
+
 def build_risk(conn, view: View, window: str, frame: int | None, t: dict, want_heat: bool, want_cells: bool,
                scale_bbox=None) -> dict:
     """``{heat, cells, legend, time}`` for the viewport: heat (one-feature GeoJSON for the canvas
@@ -68,7 +76,9 @@ def build_risk(conn, view: View, window: str, frame: int | None, t: dict, want_h
     heat, cells = empty, empty
     if want_heat:
         pts = []
-        for c, r in surface.items():
+        # Cells just outside the view still reach into it with their blob: without them a
+        # street-zoom view showed one or two spots and empty edges.
+        for c, r in _surface(conn, window, at, _padded(view.bbox, HEAT_RADIUS_M[res]), res).items():
             lat, lng = h3.api.basic_int.cell_to_latlng(c)
             x, y = lonlat_to_display(lng, lat)
             pts.append([round(y, 5), round(x, 5), round(min(1.0, r.score / scale), 3)])
