@@ -114,6 +114,15 @@ def test_capacitated_mclp_with_existing_facilities_fixed_open():
     assert sol.served.tolist() == pytest.approx([11.0])
 
 
+def test_capacity_fill_is_a_feasible_split():
+    from geodata.planning.heuristics import capacity_fill
+
+    # Pairs (demand, site): demand 0 (10 people) to sites 0 and 1, demand 1 (6) to site 1; site 2 closed.
+    dem, site = np.array([0, 0, 1, 1]), np.array([0, 1, 1, 2])
+    share = capacity_fill(dem, site, np.array([10.0, 6.0]), np.array([4.0, 8.0, 99.0]), np.array([True, True, False]))
+    assert share.tolist() == pytest.approx([0.4, 0.6, 2 / 6, 0.0])  # site 1 gets 6 + 2 = its 8 places
+
+
 def test_lscp_finds_the_fewest_sites_and_counts_unreachable_demand():
     sol, unreachable = solve_lscp(matrix(), WEIGHTS)
     assert sol.objective == 3 and unreachable == 0  # e.g. {1, 3, 4}; no two cover all six

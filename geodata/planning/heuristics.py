@@ -147,3 +147,24 @@ def greedy_pmedian(cand: np.ndarray, dem: np.ndarray, d: np.ndarray, w: np.ndarr
         mine = cand == j
         np.minimum.at(current, dem[mine], d[mine])
     return chosen
+
+
+def capacity_fill(dem: np.ndarray, site: np.ndarray, w: np.ndarray, capacity: np.ndarray, is_open: np.ndarray
+                  ) -> np.ndarray:
+    """A feasible split of demand over open sites, pair by pair in the given order: each pair
+    (``dem[p]``, ``site[p]``) takes what is left of the demand point's share (0..1) up to what
+    is left of the site's ``capacity`` (people). Returns the share per pair (0 for closed sites).
+
+    Used as the capacitated models' MIP start, so HiGHS always holds an answer."""
+    share = np.zeros(len(dem))
+    left_cap = np.asarray(capacity, float).copy()
+    left_share = np.ones(len(w))
+    for p in np.nonzero(is_open[site])[0]:
+        i, j = dem[p], site[p]
+        if left_share[i] <= 0 or left_cap[j] <= 0 or w[i] <= 0:
+            continue
+        take = min(left_share[i], left_cap[j] / w[i])
+        share[p] = take
+        left_share[i] -= take
+        left_cap[j] -= take * w[i]
+    return share

@@ -25,6 +25,7 @@ import numpy as np
 from scipy import sparse
 
 from geodata.planning.heuristics import (
+    capacity_fill,
     covered_weight,
     greedy_mclp,
     improve_by_swaps,
@@ -141,8 +142,13 @@ def _solve_capacitated(a: sparse.csc_matrix, w: np.ndarray, k: int, cap: np.ndar
     model.rows([(coo.col, z0 + p, w[coo.row]), (np.arange(n)[finite], x0 + np.arange(n)[finite], -cap[finite])],
                -np.inf, np.where(finite, 0, np.inf), n)
     model.rows([(np.zeros(n - fixed, int), x0 + np.arange(fixed, n), np.ones(n - fixed))], k, k, 1)
+    # Start: existing sites plus greedy new ones, demand filled up to capacity (always feasible).
+    is_open = np.zeros(n, bool)
+    is_open[:fixed] = True
+    is_open[[fixed + j for j in greedy_mclp(a[:, fixed:], w, k)]] = True
+    start = np.r_[is_open.astype(float), capacity_fill(coo.row, coo.col, w, cap, is_open)]
     values, obj, bound, _, label, _ = model.solve(True, max(1.0, clock.limit - clock.elapsed()), clock.progress(),
-                                                  None, gap, OPTIONS)
+                                                  start, gap, OPTIONS)
     served = np.bincount(coo.col, weights=w[coo.row] * values[n:n + coo.nnz], minlength=n)
     return _chosen(values, n), served, obj, bound, label
 

@@ -26,7 +26,7 @@ import numpy as np
 from scipy import sparse
 
 from geodata.errors import InvalidInput
-from geodata.planning.heuristics import greedy_pmedian
+from geodata.planning.heuristics import capacity_fill, greedy_pmedian
 from geodata.planning.mclp import _Clock
 from geodata.planning.models import Progress, Solution, _check, _chosen, _Model
 
@@ -195,7 +195,16 @@ def solve_pmedian(cand: np.ndarray, dem: np.ndarray, d: np.ndarray, w: np.ndarra
     pr = Pairs(cand, dem, d, w, fallback, n_cand)
     if capacity is not None:
         model, keep = assignment_model(pr, p, np.arange(n_cand), np.zeros(n_cand, bool), capacity)
-        values, obj, bound, _, label, _ = model.solve(False, time_limit, clock.progress(), None, gap)
+        # Start: greedy sites, each demand point filled nearest first up to capacity, the rest
+        # at its existing facility (always feasible).
+        is_open = np.zeros(n_cand, bool)
+        is_open[greedy_pmedian(pr.cand, pr.dem, pr.d, w, pr.fallback, n_cand, p)] = True
+        order = np.lexsort((pr.d, pr.dem))
+        share = np.zeros(len(pr.cand))
+        share[order] = capacity_fill(pr.dem[order], pr.cand[order], w, np.asarray(capacity, float), is_open)
+        fall = 1.0 - np.bincount(pr.dem, weights=share, minlength=len(w))
+        values, obj, bound, _, label, _ = model.solve(False, time_limit, clock.progress(),
+                                                      np.r_[is_open.astype(float), share, fall], gap)
         served = np.bincount(pr.cand[keep], weights=pr.w[pr.dem[keep]] * values[n_cand:n_cand + keep.sum()],
                              minlength=n_cand)
         chosen = _chosen(values, n_cand)
