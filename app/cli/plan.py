@@ -144,6 +144,9 @@ def cmd_solve(args) -> int:
     gap = "—" if solver["gap"] is None else f"{100 * solver['gap']:.2f} %"
     print(f"scenario {sid} {args.name!r}: {row['figures']['sites']} new sites; solver {solver['status']}, "
           f"gap {gap}, {solver['seconds']} s")
+    if solver.get("heuristic") is not None and solver.get("bound") is not None:
+        print(f"p-median people × metres: greedy + interchange {solver['heuristic']:,.0f}, final "
+              f"{solver['objective']:,.0f}, lower bound {solver['bound']:,.0f}")
     if "capacity_served_after" in row["figures"]:
         fig = row["figures"]
         print(f"within radius and capacity: {_n(fig['capacity_served_before'])} people served before, "

@@ -214,4 +214,4 @@ def run_optimisation(conn: psycopg.Connection, opt: Optimisation, *, progress=No
             "figures": {"before": cov.summarize(before), "after": cov.summarize(after), "sites": len(chosen),
                         "existing": len(existing), "candidates": len(cands), "demand_cells": n_demand, **extra},
             "solver": {"status": sol.status, "gap": sol.gap, "objective": sol.objective, "bound": sol.bound,
-                       "seconds": round(sol.seconds, 2)}}
+                       "seconds": round(sol.seconds, 2), **sol.details}}
