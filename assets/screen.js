@@ -61,10 +61,16 @@ window.dash_clientside.onegrid = Object.assign({}, window.dash_clientside.onegri
         var hidden = closing || cls.indexOf("og-hidden") < 0;
         return cls.replace(/ ?og-hidden/g, "") + (hidden ? " og-hidden" : "");
     },
-    wallClock: function (n, lang) {
-        var d = new Date();
-        var pad = function (x) { return (x < 10 ? "0" : "") + x; };
-        return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + " " +
-               pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds());
+    // The district's time (ONEGRID_TIMEZONE), as the ticker and the figures count days, not
+    // the time zone of the machine driving the wall.
+    wallClock: function (n, tz) {
+        var parts = {};
+        try {
+            new Intl.DateTimeFormat("en-GB", {timeZone: tz || undefined, hourCycle: "h23", year: "numeric",
+                month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit"})
+                .formatToParts(new Date()).forEach(function (p) { parts[p.type] = p.value; });
+        } catch (e) { return new Date().toISOString().slice(0, 19).replace("T", " "); }
+        return parts.year + "-" + parts.month + "-" + parts.day + " " + parts.hour + ":" + parts.minute + ":" +
+               parts.second;
     }
 });

@@ -100,5 +100,5 @@ def register(ids) -> None:
     dash.clientside_callback(
         ClientsideFunction(namespace="onegrid", function_name="wallClock"),
         Output(ids.SCREEN_CLOCK, "children"),
-        Input(ids.SCREEN_LIVE_TICK, "n_intervals"), State(ids.LANG, "data"),
+        Input(ids.SCREEN_LIVE_TICK, "n_intervals"), State(ids.SCREEN_TZ, "data"),
     )

@@ -168,7 +168,10 @@ def build_sheet(spec: SnapshotSpec, t: dict, now: datetime | None = None,
         bbox, place = resolve_extent(conn, spec)
         extent = maps.fetch_extent(conn)
         kinds = build_kinds(conn, spec.lang)
-        subtitle = f"{now:%Y-%m-%d %H:%M} ({tz.key}) · {describe_filters(conn, spec, t)}"
+        subtitle = f"{now:%Y-%m-%d %H:%M} ({tz.key})"
+        # The case filter only where cases are drawn (the layer, or grids coloured by cases).
+        if "cases" in spec.layers or ("grids" in spec.layers and spec.metric in CASE_METRICS):
+            subtitle += f" · {describe_filters(conn, spec, t)}"
         zoom, lat, lon = fit_zoom(bbox, *layout["map"])
         zoom = maps.clamp_zoom(zoom)
         (west, south) = display.lonlat_to_display(bbox.minlon, bbox.minlat)

@@ -31,6 +31,26 @@ def _fits(page, w: int, h: int) -> None:
     got = page.evaluate(_NO_SCROLL)
     assert got["page"] == [w, h, w, h, w, h], got
     assert got["inside"] and got["n"] == 5
+    # The legend is whole: no block cut off at the panel's bottom (the panel cannot scroll).
+    page.wait_for_selector(".og-wall-legend .og-legend-block", timeout=30_000)
+    legend = page.evaluate("""() => { const e = document.querySelector('.og-wall-legend');
+        const box = e.getBoundingClientRect();
+        return {fits: e.scrollHeight <= e.clientHeight + 1,
+                inside: [...e.querySelectorAll('.og-legend-item')].every(i => i.getBoundingClientRect().bottom <= box.bottom + 0.5),
+                blocks: e.querySelectorAll('.og-legend-block').length}; }""")
+    assert legend == {"fits": True, "inside": True, "blocks": 3}, legend
+
+
+def _clock_is_the_districts(page) -> None:
+    """The wall clock shows the district's time zone (ONEGRID_TIMEZONE), not the browser's."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from geodata.settings import get_settings
+
+    shown = page.inner_text(".og-wall-clock")
+    now = datetime.now(ZoneInfo(get_settings().timezone))
+    assert shown[:16] in {f"{now + timedelta(minutes=d):%Y-%m-%d %H:%M}" for d in (-1, 0, 1)}, shown
 
 
 def test_wall_screen_fits_1080p_and_4k_and_takes_a_new_case_live(wall_db):  # noqa: F811
@@ -50,6 +70,7 @@ def test_wall_screen_fits_1080p_and_4k_and_takes_a_new_case_live(wall_db):  # no
                                    ".og-wall-map .og-sensor-glyph[class*='og-lv-']", timeout=30_000)
             assert page.locator(".og-wall-map .og-warn-dot").count() == 0
             assert "物联传感器" in page.inner_text(".og-wall-legend")
+            _clock_is_the_districts(page)
             assert page.locator(".og-wall-view").inner_text() == "宝山区"
             before = page.evaluate(_CASES_SHOWN)
             with wall_db.connect() as conn:

@@ -60,6 +60,7 @@ def test_sheet_draws_the_screens_density_hexagons_in_the_screens_classes(demo_db
     assert all(p["v"] is None for p in got.values() if p["c"] == -1)
     legend = json.dumps([str(b) for b in sheet["legend"]], ensure_ascii=False)
     assert ZH["legend_density"] in legend and ZH["density_all"] in legend and ZH["density_suppressed"] in legend
+    assert ZH["print_window"] not in sheet["subtitle"]  # no case filter where no case is drawn
 
 
 def test_sheet_density_of_one_tag_and_its_errors(demo_db):

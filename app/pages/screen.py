@@ -113,6 +113,7 @@ def layout(lang: str | None = None, theme: str | None = None, rotate=None, view:
     panel = "og-wall-panel"
     return html.Div([
         dcc.Store(id=ids.STRINGS, data=t), dcc.Store(id=ids.LANG, data=lang),
+        dcc.Store(id=ids.SCREEN_TZ, data=settings.timezone),
         *_stores(views, index, window, rotate_s),
         html.Header([
             html.Div([html.Div("网", className="og-logo"), html.Div(t["wall_title"], className="og-wall-title")],
