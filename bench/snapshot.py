@@ -5,8 +5,8 @@ Every snapshot goes the production way (``app.snapshot.service.render_snapshot``
 start, the /print page, its layers for the extent, fonts, PNG at the paper's pixels or PDF).
 The baseline opens the same page in the same Chromium and screenshots it as soon as the map
 container exists (no dpi scaling, no waiting for fonts or the network). Also printed: the
-server-side sheet build (``layers.screen_print.build_sheet``) alone. Target (issue 7): A4 at
-300 dpi as PDF < 10 s.
+server-side sheet build (``layers.screen_print.build_sheet``) alone, and A4 300 dpi sheets of the
+density and risk overlays at a screen's street view. Target (issue 7): A4 at 300 dpi as PDF < 10 s.
 
     .venv/bin/python bench/snapshot.py [--repeat 3] [--dsn postgresql://…]
 
@@ -31,6 +31,12 @@ CASES = [  # name, spec query
     ("A4 300 dpi PNG", {"size": "A4", "orientation": "portrait", "dpi": "300", "format": "png"}),
     ("A4 300 dpi PDF", {"size": "A4", "orientation": "landscape", "dpi": "300", "format": "pdf"}),
     ("screen 1920×1080 PNG", {"size": "screen", "width": "1920", "height": "1080", "format": "png"}),
+    # The overlays with their own controls, taken from a 1920×1080 screen at street zoom (the
+    # sheet takes the screen's resolution and classes: two density/risk reads instead of one).
+    ("A4 300 PDF density", {"size": "A4", "orientation": "landscape", "dpi": "300", "format": "pdf",
+                            "layers": "outlines,density", "bbox": "121.40,31.30,121.50,31.36", "zoom": "13.4"}),
+    ("A4 300 PDF risk", {"size": "A4", "orientation": "landscape", "dpi": "300", "format": "pdf",
+                         "layers": "outlines,risk_heat,risk_cells", "bbox": "121.40,31.30,121.50,31.36", "zoom": "13.4"}),
 ]
 
 
