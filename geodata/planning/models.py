@@ -1,17 +1,17 @@
-"""Location-allocation models solved exactly with HiGHS (MIP) under a time limit.
+"""Location-allocation models solved with HiGHS (MIP) under a time limit: the shared parts.
 
-- :func:`solve_mclp` — maximal covering: add ``k`` sites to cover the most demand within the
-  radius (optionally with site capacities);
-- :func:`solve_pmedian` — add ``p`` sites to minimise demand-weighted walking distance, each
-  demand going to its nearest open site (existing facilities stay open; optional capacities);
-- :func:`solve_lscp` — set cover: the fewest sites so that every coverable demand is within
-  the radius of a site.
+- :func:`geodata.planning.mclp.solve_mclp` — maximal covering: add ``k`` sites to cover the
+  most demand within the radius (optionally with site capacities);
+- :func:`geodata.planning.pmedian.solve_pmedian` — add ``p`` sites to minimise demand-weighted
+  walking distance, each demand going to its nearest open site (existing facilities stay open;
+  optional capacities);
+- :func:`solve_lscp` (here) — set cover: the fewest sites so that every coverable demand is
+  within the radius of a site.
 
 Inputs are plain arrays: demand weights ``w`` (people per demand point), and candidate ×
 demand relations as sparse pairs. Existing facilities are fixed: the caller removes demand they
 already cover (MCLP, LSCP) or passes each demand's distance to its nearest one (p-median).
-A greedy solution is computed first and handed to HiGHS as its starting point, so the MIP is
-never worse than greedy. Results carry the optimality gap HiGHS proves.
+Results carry the gap against the best bound proven (:class:`Solution`).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ class Solution:
     objective: float
     bound: float | None
     gap: float | None  # relative, 0 = proven optimal
-    status: str  # optimal | time_limit | interrupted | greedy
+    status: str  # optimal | time_limit | interrupted | bounded (p-median: the bound stopped rising)
     seconds: float
     served: np.ndarray = field(default_factory=lambda: np.zeros(0))  # people per chosen site
     details: dict = field(default_factory=dict)  # what the reductions and heuristics did

@@ -219,7 +219,10 @@ def solve_pmedian(cand: np.ndarray, dem: np.ndarray, d: np.ndarray, w: np.ndarra
         st = lagrangian(pr, p, upper, clock, SOLE_SHARE * clock.limit, st)
         left = np.nonzero(~st["out"] | np.isin(np.arange(n_cand), sites))[0]
     lower, in_ = st["lower"], st["in_"]
-    label = "optimal" if upper - lower <= gap * upper else "time_limit"
+    # Without a MIP the search ends when the bound stops rising ("bounded": the answer has a
+    # proven gap, more time would not help) or when time is up.
+    label = "optimal" if upper - lower <= gap * upper else (
+        "time_limit" if clock.elapsed() > SOLE_SHARE * clock.limit else "bounded")
     if label != "optimal" and mip and clock.limit - clock.elapsed() > 1.0:
         # Forced sites are kept only when the answer has them, so that it stays a valid MIP start.
         model, keep = assignment_model(pr, p, left, in_[left] & np.isin(left, sites), None)
