@@ -31,12 +31,14 @@ def _fits(page, w: int, h: int) -> None:
     got = page.evaluate(_NO_SCROLL)
     assert got["page"] == [w, h, w, h, w, h], got
     assert got["inside"] and got["n"] == 5
-    # The legend is whole: no block cut off at the panel's bottom (the panel cannot scroll).
+    # The legend is whole: no block cut off at the panel's bottom (the panel cannot scroll), no
+    # label running into the next column.
     page.wait_for_selector(".og-wall-legend .og-legend-block", timeout=30_000)
     legend = page.evaluate("""() => { const e = document.querySelector('.og-wall-legend');
         const box = e.getBoundingClientRect();
         return {fits: e.scrollHeight <= e.clientHeight + 1,
-                inside: [...e.querySelectorAll('.og-legend-item')].every(i => i.getBoundingClientRect().bottom <= box.bottom + 0.5),
+                inside: [...e.querySelectorAll('.og-legend-item')].every(i => i.getBoundingClientRect().bottom <= box.bottom + 0.5
+                                                                          && i.scrollWidth <= i.clientWidth + 1),
                 blocks: e.querySelectorAll('.og-legend-block').length}; }""")
     assert legend == {"fits": True, "inside": True, "blocks": 3}, legend
 
@@ -79,8 +81,8 @@ def test_wall_screen_fits_1080p_and_4k_and_takes_a_new_case_live(wall_db):  # no
             page.wait_for_function(f"() => ({_CASES_SHOWN})() === {before + 1}", timeout=15_000)
             page.screenshot(path=str(SHOTS / "wall-1080.png"))
             assert not page.errors
-        with chromium_page(3840, 2160) as page:
-            page.goto(url + "/screen?rotate=0")
+        with chromium_page(3840, 2160) as page:  # in English: the longer labels fit too
+            page.goto(url + "/screen?rotate=0&lang=en")
             page.wait_for_selector(".og-wall-map .og-case-dot, .og-wall-map .og-case-cluster", timeout=30_000)
             page.wait_for_selector(".og-wall-kpis .og-kpi", timeout=30_000)
             _fits(page, 3840, 2160)
