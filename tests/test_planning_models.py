@@ -193,6 +193,23 @@ def test_capacitated_pmedian_respects_capacity():
     assert sol.objective >= free.objective - 1e-6
 
 
+def test_pmedian_reports_progress_from_its_heuristics_and_stops_when_asked():
+    cand, dem, d, w, fallback, n = _random_pmedian(11, n_cand=60, n_dem=400)
+    seen = []
+
+    def progress(elapsed, gap):
+        seen.append((elapsed, gap))
+        return True  # stop at the first report
+
+    import geodata.planning.mclp as mclp
+
+    clock = mclp._Clock(30, progress)
+    clock._last = -1.0
+    assert clock.tick(0.5) is True and clock.stopped and seen == [(pytest.approx(0, abs=1), 0.5)]
+    sol = solve_pmedian(cand, dem, d, w, fallback, n, 5, time_limit=30, progress=lambda *_: True)
+    assert len(sol.chosen) == 5 and sol.status == "interrupted" and sol.gap > 0
+
+
 def test_teitz_bart_interchange_repairs_a_bad_start():
     from geodata.planning.mclp import _Clock
     from geodata.planning.pmedian import Pairs, interchange

@@ -47,12 +47,22 @@ class _Clock:
 
     def __init__(self, limit: float, progress: Progress | None):
         self.began, self.limit, self._progress = time.monotonic(), float(limit), progress
+        self._last, self.stopped = -1.0, False
 
     def elapsed(self) -> float:
         return time.monotonic() - self.began
 
     def share(self, fraction: float) -> float:
         return max(1.0, fraction * (self.limit - self.elapsed()))
+
+    def tick(self, gap: float | None = None) -> bool:
+        """Report progress from a heuristic's loop (at most twice a second); True = stop asked."""
+        now = self.elapsed()
+        if self._progress is None or now - self._last < 0.5:
+            return self.stopped
+        self._last = now
+        self.stopped = self.stopped or bool(self._progress(now, gap))
+        return self.stopped
 
     def progress(self) -> Progress | None:
         if self._progress is None:

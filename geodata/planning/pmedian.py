@@ -75,7 +75,7 @@ def interchange(pr: Pairs, sites: list[int], clock: _Clock, max_swaps: int = 10_
     """Teitz–Bart vertex substitution: apply the best (add j, drop r) swap while it saves."""
     sites = list(sites)
     for _ in range(max_swaps):
-        if clock.elapsed() > HEURISTIC_SHARE * clock.limit:
+        if clock.elapsed() > HEURISTIC_SHARE * clock.limit or clock.tick():
             break
         d1, s1, d2 = pr.nearest_two(sites)
         gain = np.bincount(pr.cand, weights=pr.w[pr.dem] * np.maximum(0.0, d1[pr.dem] - pr.d), minlength=pr.n_cand)
@@ -125,7 +125,7 @@ def lagrangian(pr: Pairs, p: int, upper: float, clock: _Clock, until: float, sta
             stall += 1
             if stall >= 15:
                 mu, stall = mu / 2, 0
-        if mu < 1e-4 or upper - best <= 1e-6 * upper or clock.elapsed() > until:
+        if mu < 1e-4 or upper - best <= 1e-6 * upper or clock.elapsed() > until or clock.tick((upper - best) / upper):
             break
         took = np.isin(pr.cand, chosen) & (pr.cost < lam[pr.dem])
         g = 1.0 - np.bincount(pr.dem[took], minlength=len(lam)) - fall
@@ -215,7 +215,7 @@ def solve_pmedian(cand: np.ndarray, dem: np.ndarray, d: np.ndarray, w: np.ndarra
     st = lagrangian(pr, p, upper, clock, LAGRANGE_SHARE * clock.limit)
     left = np.nonzero(~st["out"] | np.isin(np.arange(n_cand), sites))[0]
     mip = np.isin(pr.cand, left).sum() <= MIP_MAX_PAIRS
-    if not mip and upper - st["lower"] > gap * upper:
+    if not mip and upper - st["lower"] > gap * upper and not clock.stopped:
         st = lagrangian(pr, p, upper, clock, SOLE_SHARE * clock.limit, st)
         left = np.nonzero(~st["out"] | np.isin(np.arange(n_cand), sites))[0]
     lower, in_ = st["lower"], st["in_"]
@@ -223,7 +223,9 @@ def solve_pmedian(cand: np.ndarray, dem: np.ndarray, d: np.ndarray, w: np.ndarra
     # proven gap, more time would not help) or when time is up.
     label = "optimal" if upper - lower <= gap * upper else (
         "time_limit" if clock.elapsed() > SOLE_SHARE * clock.limit else "bounded")
-    if label != "optimal" and mip and clock.limit - clock.elapsed() > 1.0:
+    if clock.stopped:
+        label = "interrupted"
+    if label not in ("optimal", "interrupted") and mip and clock.limit - clock.elapsed() > 1.0:
         # Forced sites are kept only when the answer has them, so that it stays a valid MIP start.
         model, keep = assignment_model(pr, p, left, in_[left] & np.isin(left, sites), None)
         try:
