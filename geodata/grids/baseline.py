@@ -29,6 +29,9 @@ SELECT (SELECT count(*) FROM g WHERE NOT ST_IsValid(g.geom)),
        (SELECT count(*) FROM g WHERE ST_NumGeometries(g.geom) > 1),
        (SELECT array_agg(n) FROM (SELECT count(t.id) AS n FROM g LEFT JOIN address t
           ON t.community_code = %(c)s AND ST_Covers(g.geom, t.geom) GROUP BY g.code) s)"""
+# The bench's extra addresses (full_text 'bench N'), committed for the run and deleted after it.
+DELETE_EXTRA = "DELETE FROM address WHERE community_code = %s AND full_text LIKE 'bench %%'"
+VACUUM = "VACUUM (ANALYZE) address"
 FLOOR = "UPDATE address SET grid_code = NULL WHERE community_code = %s AND grid_code IS NOT NULL"
 ROW = ("UPDATE address SET grid_code = (SELECT code FROM grid g WHERE g.community_code = %s "
        "AND ST_Covers(g.geom, address.geom) ORDER BY code LIMIT 1) WHERE id = %s")
@@ -37,6 +40,23 @@ ROW = ("UPDATE address SET grid_code = (SELECT code FROM grid g WHERE g.communit
 def fetch_largest_community(conn: psycopg.Connection) -> str:
     """The community with the most addresses."""
     return conn.execute(LARGEST).fetchone()[0]
+
+
+def delete_extra_addresses(conn: psycopg.Connection, community: str) -> int:
+    """Remove the bench's extra addresses from the community; returns how many."""
+    return conn.execute(DELETE_EXTRA, (community,)).rowcount
+
+
+def vacuum_addresses(conn: psycopg.Connection) -> None:
+    """VACUUM ANALYZE the address table (outside a transaction), after the bench added or
+    removed its extra addresses: dead rows and a long GIN pending list otherwise slow every
+    later update of those rows by an order of magnitude."""
+    conn.commit()
+    conn.autocommit = True
+    try:
+        conn.execute(VACUUM)
+    finally:
+        conn.autocommit = False
 
 
 def count_addresses(conn: psycopg.Connection, community: str) -> int:

@@ -246,12 +246,28 @@ class _Span:
         return out & unknown[:self.n_aggs]
 
 
+def _hide_partners(exposed: np.ndarray, hidden: np.ndarray, free: np.ndarray, tag, n, m, mt) -> bool:
+    """Hide a partner next to each exposed figure (in place); False when nothing is left to hide."""
+    open_ = free & ~hidden
+    added = {_pick(int(e), open_, tag, n, m, mt) for e in exposed}
+    added.discard(-1)
+    if added:
+        hidden[list(added)] = True
+        return True
+    more = open_ & np.isin(tag, np.unique(tag[exposed]))  # nothing near: the tag's other new figures,
+    more = more if more.any() else open_  # then every new figure
+    hidden |= more
+    return bool(more.any())
+
+
 def choose_suppression(atoms, aggs, system: System, pairs, lower, upper, protect, new, fixed, hidden,
                        k: int) -> tuple[np.ndarray, int, int]:
     """Hidden mask for the new figures such that the save exposes nothing new.
 
-    Returns (hidden, rounds, residual): ``residual`` counts figures still determined once every
-    new figure that could be hidden is (0 unless the cells alone already gave them away).
+    Each round first settles the exact old/new grid check (cheap, :class:`_Span`), then runs
+    bound propagation once. Returns (hidden, rounds, residual): ``residual`` counts figures
+    still determined once every new figure that could be hidden is (0 unless the cells alone
+    already gave them away).
     """
     n, tag = aggs["n"].to_numpy(), aggs["tag"].to_numpy()
     lo, hi, unsettled = propagate(system, lower, upper)
@@ -263,25 +279,17 @@ def choose_suppression(atoms, aggs, system: System, pairs, lower, upper, protect
     m, mt = _neighbours(len(aggs), system.n_atoms, *pairs)
     exact = _Span(atoms, aggs, new)
     for rounds in range(1, 1_000):
+        while True:
+            span = exact.exposed(np.where(new, ~hidden, lower == upper), (protect | (new & hidden)) & ~excused)
+            if not span.any() or not _hide_partners(np.flatnonzero(span), hidden, free, tag, n, m, mt):
+                break
         lo, hi, unsettled = propagate(system, np.where(new, np.where(hidden, 1, n), lower),
                                       np.where(new, np.where(hidden, BIG, n), upper))
-        target = protect | (new & hidden)
-        known = np.where(new, ~hidden, lower == upper)
-        span = exact.exposed(known, target & ~excused)
-        exposed = np.flatnonzero(target & (((lo >= hi) | unsettled) & ~excused | span))
+        exposed = np.flatnonzero((protect | (new & hidden)) & ~excused & (((lo >= hi) | unsettled) | span))
         if not len(exposed):
             return hidden, rounds, 0
-        open_ = free & ~hidden
-        added = {_pick(int(e), open_, tag, n, m, mt) for e in exposed}
-        added.discard(-1)
-        if not added:  # nothing near: hide the tag's other new figures, then every new figure
-            more = open_ & np.isin(tag, np.unique(tag[exposed]))
-            more = more if more.any() else open_
-            if not more.any():
-                return hidden, rounds, len(exposed)
-            hidden |= more
-            continue
-        hidden[list(added)] = True
+        if not _hide_partners(exposed, hidden, free, tag, n, m, mt):
+            return hidden, rounds, len(exposed)
     raise RuntimeError("suppression did not settle")  # pragma: no cover - each round hides more
 
 

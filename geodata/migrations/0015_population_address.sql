@@ -26,15 +26,68 @@ BEGIN
     RETURN NULL;
 END $$;
 
+-- Deleting an address cascades a DELETE to resident that usually removes nobody: only a
+-- delete that removed someone makes the counts stale (inserts and updates always do; the
+-- bulk load inserts 2 million rows, so those triggers keep no transition table).
+CREATE FUNCTION og_population_address_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM og_gone) THEN
+        UPDATE population_address_stamp SET stamp = gen_random_uuid();
+    END IF;
+    RETURN NULL;
+END $$;
+
 CREATE TRIGGER resident_population_address_stale
-    AFTER INSERT OR UPDATE OR DELETE ON resident
+    AFTER INSERT OR UPDATE ON resident
     FOR EACH STATEMENT EXECUTE FUNCTION og_population_address_stale();
+CREATE TRIGGER resident_population_address_deleted
+    AFTER DELETE ON resident REFERENCING OLD TABLE AS og_gone
+    FOR EACH STATEMENT EXECUTE FUNCTION og_population_address_deleted();
 CREATE TRIGGER resident_population_address_truncate
     AFTER TRUNCATE ON resident
     FOR EACH STATEMENT EXECUTE FUNCTION og_population_address_stale();
 CREATE TRIGGER resident_tag_population_address_stale
-    AFTER INSERT OR UPDATE OR DELETE ON resident_tag
+    AFTER INSERT OR UPDATE ON resident_tag
     FOR EACH STATEMENT EXECUTE FUNCTION og_population_address_stale();
+CREATE TRIGGER resident_tag_population_address_deleted
+    AFTER DELETE ON resident_tag REFERENCING OLD TABLE AS og_gone
+    FOR EACH STATEMENT EXECUTE FUNCTION og_population_address_deleted();
 CREATE TRIGGER resident_tag_population_address_truncate
     AFTER TRUNCATE ON resident_tag
     FOR EACH STATEMENT EXECUTE FUNCTION og_population_address_stale();
+
+-- A grid save re-derives grid_code on thousands of addresses; the H3 pyramid trigger
+-- (migration 0002) then joined the old and new rows five times and scanned address_cell for
+-- rows to drop although no address moved. Same function, but it stops after one join when
+-- no address changed its res-10 cell (the other resolutions are its parents). The test is an
+-- EXCEPT (hashed or sorted): transition tables have no statistics, and a join there was planned
+-- as a nested loop (28 s for 10,000 re-derived addresses).
+CREATE OR REPLACE FUNCTION og_address_cells_move() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT EXISTS (SELECT id, h3_r10 FROM og_new EXCEPT SELECT id, h3_r10 FROM og_old) THEN
+        RETURN NULL;
+    END IF;
+    WITH moved AS (
+        SELECT o.h3_r7, o.h3_r8, o.h3_r9, o.h3_r10
+          FROM og_old o JOIN og_new n ON n.id = o.id
+         WHERE n.h3_r10 <> o.h3_r10),
+    gone AS (
+        SELECT res, cell, count(*) AS n
+          FROM (SELECT 7 AS res, h3_r7 AS cell FROM moved UNION ALL SELECT 8, h3_r8 FROM moved
+                UNION ALL SELECT 9, h3_r9 FROM moved UNION ALL SELECT 10, h3_r10 FROM moved) x
+         GROUP BY res, cell)
+    UPDATE address_cell c SET n = c.n - g.n FROM gone g WHERE c.res = g.res AND c.cell = g.cell;
+    INSERT INTO address_cell AS c (res, cell, n, geom)
+    SELECT res, cell, count(*), ST_Envelope(ST_Collect(geom))
+      FROM (SELECT 7 AS res, n.h3_r7 AS cell, n.geom, n.h3_r10, o.h3_r10 AS was FROM og_new n JOIN og_old o USING (id)
+            UNION ALL SELECT 8, n.h3_r8, n.geom, n.h3_r10, o.h3_r10 FROM og_new n JOIN og_old o USING (id)
+            UNION ALL SELECT 9, n.h3_r9, n.geom, n.h3_r10, o.h3_r10 FROM og_new n JOIN og_old o USING (id)
+            UNION ALL SELECT 10, n.h3_r10, n.geom, n.h3_r10, o.h3_r10 FROM og_new n JOIN og_old o USING (id)) x
+     WHERE h3_r10 <> was
+     GROUP BY res, cell
+    ON CONFLICT (res, cell) DO UPDATE
+       SET n = c.n + EXCLUDED.n,
+           geom = ST_Envelope(ST_Collect(c.geom, EXCLUDED.geom));
+    DELETE FROM address_cell WHERE n <= 0;
+    RETURN NULL;
+END $$;
