@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from geodata import migrate as migrations
+from geodata.cases.batch_parallel import resolve_pending
 from geodata.cluster import LocalCluster
 from geodata.db import connect, database_dsn, describe_dsn
 from geodata.errors import InvalidInput
@@ -73,6 +74,10 @@ def cmd_migrate(args) -> int:
         done = migrations.migrate(conn)
     if not done:
         print("migrations: up to date")
+    with connect(autocommit=True) as conn:
+        settled = resolve_pending(conn)
+    if settled:
+        print(f"settled {settled} half of a batch case import left prepared by a crash")
     return 0
 
 
