@@ -193,15 +193,21 @@ class LocalCluster:
         self._write_state(state)
         return state
 
-    def _write_conf(self, state: ClusterState) -> None:
+    def _write_conf(self, state: ClusterState) -> bool:
+        """Write this version's server settings; True when they differ from what was there."""
         conf = state.pgdata / "onegrid.conf"
-        conf.write_text(SERVER_CONF.format(port=state.port, socket_dir=state.socket_dir))
+        wanted = SERVER_CONF.format(port=state.port, socket_dir=state.socket_dir)
+        changed = not conf.exists() or conf.read_text() != wanted
+        if changed:
+            conf.write_text(wanted)
         main = state.pgdata / "postgresql.conf"
         text = main.read_text()
         if "include_if_exists = 'onegrid.conf'" not in text:
             main.write_text(text + "\ninclude_if_exists = 'onegrid.conf'\n")
+            changed = True
         if _is_root():
             shutil.chown(conf, "postgres", "postgres")
+        return changed
 
     def is_running(self) -> bool:
         state = self.state()
@@ -240,8 +246,21 @@ class LocalCluster:
             if proc.returncode != 0:
                 tail = state.log_file.read_text()[-2000:] if state.log_file.exists() else ""
                 raise DatabaseUnavailable(f"private PostgreSQL did not start:\n{proc.stderr}\n{tail}")
+        elif self._write_conf(state):
+            # A server started by an older OneGrid runs with its old settings; some of them
+            # (max_prepared_transactions) only take effect on a restart, so restart it once.
+            self._restart(state)
         self.create_database(self.settings.db_name)
         return state
+
+    def _restart(self, state: ClusterState) -> None:
+        proc = self._run([
+            str(find_bindir() / "pg_ctl"), "restart", "-D", str(state.pgdata), "-l", str(state.log_file),
+            "-m", "fast", "-w", "-t", "90",
+        ], check=False, timeout=120)
+        if proc.returncode != 0:
+            tail = state.log_file.read_text()[-2000:] if state.log_file.exists() else ""
+            raise DatabaseUnavailable(f"private PostgreSQL did not restart with new settings:\n{proc.stderr}\n{tail}")
 
     def down(self) -> bool:
         """Stop the server; False if it was not running."""

@@ -94,6 +94,22 @@ def test_private_cluster_up_is_idempotent_and_survives_stale_pid(private_cluster
     assert private_cluster.down() is False
 
 
+def test_up_restarts_a_running_server_whose_settings_are_from_an_older_version(private_cluster):
+    state = private_cluster.up()
+    conf = state.pgdata / "onegrid.conf"
+    # What an older OneGrid wrote: no prepared transactions (batch imports then use one backend).
+    conf.write_text(conf.read_text().replace("max_prepared_transactions = 10", "max_prepared_transactions = 0"))
+    private_cluster._restart(state)
+    with psycopg.connect(private_cluster.admin_dsn("onegrid")) as conn:
+        assert conn.execute("SHOW max_prepared_transactions").fetchone() == ("0",)
+    private_cluster.up()  # running, settings out of date: rewritten and restarted
+    with psycopg.connect(private_cluster.admin_dsn("onegrid")) as conn:
+        assert conn.execute("SHOW max_prepared_transactions").fetchone() == ("10",)
+    pid = (state.pgdata / "postmaster.pid").read_text().split()[0]
+    private_cluster.up()  # up to date: left running as it is
+    assert (state.pgdata / "postmaster.pid").read_text().split()[0] == pid
+
+
 LAYERS = ["geodata", "layers", "callbacks", "app"]  # lowest first: a package may import only lower ones
 
 
