@@ -8,7 +8,7 @@ that names the variable, not later inside a request.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -16,6 +16,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from geodata.errors import ConfigError
 
 PREFIX = "ONEGRID_"
+
+
+def _default_data_dir() -> Path:
+    """The checkout's ``.onegrid`` (beside pyproject.toml), so every command and bench script
+    finds the same private cluster from any working directory; ``./.onegrid`` when OneGrid is
+    installed outside a checkout."""
+    root = Path(__file__).resolve().parents[1]
+    return root / ".onegrid" if (root / "pyproject.toml").is_file() else Path(".onegrid")
 
 
 @dataclass(frozen=True)
@@ -28,7 +36,7 @@ class Settings:
     #: PostgreSQL/PostGIS connection string; when empty the private cluster is used.
     database_url: str = ""
     #: Where the private cluster and other local state live.
-    data_dir: Path = Path(".onegrid")
+    data_dir: Path = field(default_factory=_default_data_dir)
     #: Database name inside the private cluster.
     db_name: str = "onegrid"
     #: TCP port of the private cluster; 0 picks a free port once and remembers it.

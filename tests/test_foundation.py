@@ -27,6 +27,11 @@ def test_settings_defaults_and_overrides():
     assert (s.port, s.lang, str(s.data_dir)) == (9000, "en", "/tmp/x")
 
 
+def test_default_data_dir_is_the_checkouts_from_any_working_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert load_settings({}).data_dir == ROOT / ".onegrid"
+
+
 @pytest.mark.parametrize("env, name", [
     ({"ONEGRID_PORT": "abc"}, "ONEGRID_PORT"),
     ({"ONEGRID_PORT": "70000"}, "ONEGRID_PORT"),
