@@ -225,3 +225,16 @@ def test_people_per_address_follow_resident_changes_between_saves(demo_db):
         assert set(figures) == set(truth)
         assert all(n == truth[f] for f, n in figures.items() if n is not None)
         assert any(n is not None for n in figures.values())
+
+
+def test_republishing_after_a_resident_change_also_rebuilds_the_per_address_counts(demo_db):
+    """So the first grid save after an import does not pay for it (seconds at district scale)."""
+    stamp = "SELECT stamp = built_from FROM population_address_stamp"
+    with demo_db.connect() as conn:
+        conn.execute("DELETE FROM resident WHERE id IN (SELECT id FROM resident ORDER BY id LIMIT 5)")
+        assert conn.execute(stamp).fetchone() == (False,)
+        rebuild_published(conn)
+        assert conn.execute(stamp).fetchone() == (True,)
+        truth = dict(conn.execute("SELECT address_id, count(*) FROM resident GROUP BY 1").fetchall())
+        cached = dict(conn.execute("SELECT address_id, n FROM population_address WHERE tag = '*'").fetchall())
+        assert cached == truth
