@@ -158,17 +158,19 @@ def _event_arrays() -> str:
 # computed per row from the stamps (no window, no join back to `cases`). unnest of arrays, not a
 # LATERAL VALUES list: a ValuesScan compiles its expressions again for every outer row (a fifth
 # of this statement's CPU for ~320,000 events); a function scan's arguments are compiled once.
-# Event ids follow
-# (case id, step), i.e. time order within each case (the stamps are checked to be in workflow
-# order); the live map reads ids > cursor and needs no global time order.
+# Event ids follow the
+# steps within each case, i.e. time order (the stamps are checked to be in workflow order); the
+# live map reads ids > cursor and needs no global time order.
 INSERT_EVENTS = f"""
 INSERT INTO case_event (case_id, street_code, at, action, from_state, to_state, actor, department_code, note)
 SELECT r.id, r.street_code, e.at, e.action, e.from_state, e.to_state, %(actor)s, r.department_code, e.note
   FROM og_routed_case r
  CROSS JOIN LATERAL unnest(
         {_event_arrays()}) WITH ORDINALITY AS e(action, at, to_state, from_state, note, step)
- WHERE e.at IS NOT NULL
- ORDER BY r.id, e.step"""  # noqa: S608 (fixed text only)
+ WHERE e.at IS NOT NULL"""  # noqa: S608 (fixed text only)
+# No ORDER BY: the lateral unnest yields each case's steps in workflow order (a nested loop is
+# the only plan for it), so event ids follow the steps within a case; sorting 320,000 rows to
+# also order them across cases cost ~0.1 s of a 50,000-case import and bought nothing.
 
 # Two backends (batch_parallel.py, migration 0012). PREPARE / COMMIT PREPARED take no
 # parameters: the gid goes in as a psycopg.sql.Literal.
