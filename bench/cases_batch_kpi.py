@@ -76,7 +76,7 @@ def _import(conn, frame, *, events: bool, backends: int) -> int:
         return C.write_cases(conn, frame, events=events, helper=h)
 
 
-def bench_batch(conn, n_cases: int, n_baseline: int) -> tuple:
+def bench_batch(conn, n_cases: int, n_baseline: int, n_runs: int = 3) -> tuple:
     """Batch runs (one and two backends, with events; one backend without) as (label, cases/s,
     cases per CPU second) and the row-by-row create_case cases/s; all rolled back. CPU seconds
     (client + every server process; None when the server is not local) do not grow when other
@@ -91,12 +91,16 @@ def bench_batch(conn, n_cases: int, n_baseline: int) -> tuple:
     conn.autocommit = True
     for label, events, backends in (("with events, 2 backends", True, 2), ("with events, 1 backend", True, 1),
                                     ("no events, 2 backends", False, 2), ("no events, 1 backend", False, 1)):
-        conn.execute(VACUUM)  # the last run's rolled-back rows: not this run's work, nor autovacuum's during it
-        t0, c0, s0 = time.perf_counter(), time.process_time(), server_cpu() if server_cpu else 0.0
-        written = _import(conn, frame, events=events, backends=backends)
-        wall = time.perf_counter() - t0
-        cpu = time.process_time() - c0 + server_cpu() - s0 if server_cpu else None
-        runs.append((label, written / wall, written / cpu if cpu else None))
+        rates, per_cpu = [], []
+        for _ in range(n_runs):  # the median of a few: one run on a shared machine says little
+            conn.execute(VACUUM)  # the last run's rolled-back rows: not this run's work, nor autovacuum's
+            t0, c0, s0 = time.perf_counter(), time.process_time(), server_cpu() if server_cpu else 0.0
+            written = _import(conn, frame, events=events, backends=backends)
+            wall = time.perf_counter() - t0
+            cpu = time.process_time() - c0 + server_cpu() - s0 if server_cpu else None
+            rates.append(written / wall)
+            per_cpu.append(written / cpu if cpu else None)
+        runs.append((label, statistics.median(rates), statistics.median(per_cpu) if server_cpu else None))
     conn.autocommit = False
     sample = frame.sample(n=min(n_baseline, len(frame)), random_state=1)
     t0 = time.perf_counter()
@@ -175,14 +179,15 @@ def main() -> int:
     ap.add_argument("--cases", type=int, default=50_000, help="cases in the batch import (default %(default)s)")
     ap.add_argument("--baseline", type=int, default=500, help="cases inserted row by row (default %(default)s)")
     ap.add_argument("--repeats", type=int, default=30, help="filters per KPI query (default %(default)s)")
+    ap.add_argument("--runs", type=int, default=3, help="imports per batch configuration, median shown (default %(default)s)")
     args = ap.parse_args()
     dsn = bench_dsn()
     counts = ensure_loaded(dsn)
     with connect(dsn) as conn:
         total = ensure_history(conn)
         print(f"database {BENCH_DB}: {counts['address']:,} addresses, {counts['grid']:,} grids, {total:,} cases")
-        n, runs, rowwise = bench_batch(conn, args.cases, args.baseline)
-        print(f"\nbatch import of {n:,} cases (COPY + SQL routing, rolled back; load average now "
+        n, runs, rowwise = bench_batch(conn, args.cases, args.baseline, args.runs)
+        print(f"\nbatch import of {n:,} cases (COPY + SQL routing, rolled back, median of {args.runs}; load average now "
               f"{os.getloadavg()[0]:.1f}):")
         print(f"  {'write_cases':<26}{'cases/s':>10}{'× row by row':>14}{'per CPU s':>11}")
         for label, rate, per_cpu in runs:
