@@ -226,6 +226,8 @@ SCREEN_LIVE = "og-wall-live"
 SCREEN_DELTA = "og-wall-delta"
 SCREEN_LIVE_TICK = "og-wall-live-tick"
 SCREEN_STATS_TICK = "og-wall-stats-tick"
+#: The newest warning event id the wall has seen; a change refreshes its sensors and figures.
+SCREEN_WARN_CURSOR = "og-wall-warn-cursor"
 SCREEN_ROTATE_TICK = "og-wall-rotate-tick"
 SCREEN_VIEWS = "og-wall-views"
 SCREEN_VIEW = "og-wall-view"

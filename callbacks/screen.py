@@ -1,5 +1,5 @@
 """Wall screen callbacks: the command map's own layer, live-case and merge callbacks registered
-again under the wall's ids, the figures and ticker on their tick, and the view rotation.
+again under the wall's ids, the figures and ticker on their tick (and at once when a warning changes), and the view rotation.
 
 Thin like the rest: the layer functions are :func:`callbacks.viewport.update_layers`,
 :func:`callbacks.cases.load_cases` and :func:`callbacks.cases.poll_cases`; the figures are one
@@ -15,10 +15,10 @@ from dash import ClientsideFunction, Input, Output, State, no_update
 from callbacks.cases import load_cases, poll_cases
 from callbacks.errors import error_toast
 from callbacks.viewport import update_layers
-from layers.screen_wall import build_wall, build_wall_sensors
+from layers.screen_wall import build_wall, build_wall_sensors, fetch_wall_warning_cursor
 
 
-def update_wall(n_intervals, view_index, views, t, lang) -> tuple:
+def update_wall(n_intervals, view_index, views, t, lang, warn_cursor=None) -> tuple:
     """Plain function behind the figures callback: (KPI tiles, warning tiles, trend, ranking,
     ticker, toast) for the current view (district or a street)."""
     views = views or []
@@ -30,9 +30,19 @@ def update_wall(n_intervals, view_index, views, t, lang) -> tuple:
     return out["kpis"], out["warnings"], out["trend"], out["ranking"], out["ticker"], no_update
 
 
-def load_sensors(bounds, n_intervals, zoom, t) -> tuple:
+def poll_warning_cursor(n_intervals, seen) -> int:
+    """Plain function behind the 1 s tick: the newest warning event id, or ``no_update`` when it
+    has not moved (then nothing downstream runs). A failed read waits for the next tick."""
+    try:
+        cursor = fetch_wall_warning_cursor()
+    except Exception:  # noqa: BLE001 - the next tick retries; the figures tick shows errors
+        return no_update
+    return no_update if cursor == seen else cursor
+
+
+def load_sensors(bounds, warn_cursor, zoom, t) -> tuple:
     """Plain function: (the command map's sensor layer for the wall map's bounds, toast);
-    refreshed with the figures, so warnings change colour within one figures tick."""
+    redrawn when the view moves or a warning changes (within a second of its event)."""
     if not bounds:
         return no_update, no_update
     try:
@@ -80,11 +90,17 @@ def register(ids) -> None:
         Output(ids.SCREEN_TICKER, "children"), Output(ids.SCREEN_TOAST, "children", allow_duplicate=True),
         Input(ids.SCREEN_STATS_TICK, "n_intervals"), Input(ids.SCREEN_VIEW, "data"),
         State(ids.SCREEN_VIEWS, "data"), State(ids.STRINGS, "data"), State(ids.LANG, "data"),
+        Input(ids.SCREEN_WARN_CURSOR, "data"),
         prevent_initial_call="initial_duplicate",
     )(update_wall)
     dash.callback(
+        Output(ids.SCREEN_WARN_CURSOR, "data"),
+        Input(ids.SCREEN_LIVE_TICK, "n_intervals"), State(ids.SCREEN_WARN_CURSOR, "data"),
+        prevent_initial_call=True,
+    )(poll_warning_cursor)
+    dash.callback(
         Output(ids.SCREEN_SENSORS, "data"), Output(ids.SCREEN_TOAST, "children", allow_duplicate=True),
-        Input(ids.SCREEN_MAP, "bounds"), Input(ids.SCREEN_STATS_TICK, "n_intervals"), State(ids.SCREEN_MAP, "zoom"),
+        Input(ids.SCREEN_MAP, "bounds"), Input(ids.SCREEN_WARN_CURSOR, "data"), State(ids.SCREEN_MAP, "zoom"),
         State(ids.STRINGS, "data"),
         prevent_initial_call="initial_duplicate",
     )(load_sensors)

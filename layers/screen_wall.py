@@ -18,6 +18,7 @@ from geodata import maps
 from geodata.cases.map_queries import fetch_place_names, fetch_streets
 from geodata.db import pooled
 from geodata.warnings import LEVELS, fetch_newest_warnings, fetch_warning_counts
+from geodata.warnings.read import fetch_warning_cursor
 from layers.case_stats import build_kpis, build_ranking, build_trend
 from layers.cases import local_time
 from layers.display import bounds_from_display, lonlat_to_display
@@ -76,6 +77,13 @@ def ticker_items(cases: list, warnings: list, names: dict, t: dict, lang: str) -
                w.level) for w in warnings]
     items.sort(key=lambda item: item[0], reverse=True)
     return [html.Span(text, className=f"og-tick og-tick-{kind} og-tick-{tag}") for _, kind, text, tag in items[:TICKER_ITEMS]]
+
+
+def fetch_wall_warning_cursor() -> int:
+    """The newest warning event id: one indexed read per tick, so the wall redraws its sensors
+    and warning figures only when a warning was raised, escalated or handled."""
+    with pooled() as conn:
+        return fetch_warning_cursor(conn)
 
 
 def build_wall_sensors(bounds, zoom) -> dict:

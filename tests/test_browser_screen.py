@@ -55,6 +55,31 @@ def _clock_is_the_districts(page) -> None:
     assert shown[:16] in {f"{now + timedelta(minutes=d):%Y-%m-%d %H:%M}" for d in (-1, 0, 1)}, shown
 
 
+_RED_TILE = "() => +document.querySelector('.og-warn-tile.og-warn-red .og-wall-tile-value').textContent.replace(/,/g, '')"
+
+
+def _red_warning_shows_within_seconds(page, db) -> None:
+    """A new red warning reaches the wall's red tile and its sensor layer within ~2 s, not on
+    the 10 s figures tick: the wall follows the warning events' cursor every second."""
+    import time
+    from datetime import datetime
+
+    from geodata import warnings as gw
+
+    page.wait_for_timeout(11_000)  # past a figures tick, so only the cursor can explain a fast update
+    before = page.evaluate(_RED_TILE)
+    with db.connect() as conn:
+        sensor = conn.execute("SELECT s.id FROM sensor s WHERE s.kind_code = 'gas' AND NOT EXISTS (SELECT 1 "
+                              "FROM warning w WHERE w.sensor_id = s.id AND w.state IN ('active', 'acknowledged')) "
+                              "ORDER BY s.id LIMIT 1").fetchone()[0]
+        gw.write_readings(conn, [sensor], [datetime.now().astimezone()], [31.5])  # red for gas
+        conn.commit()
+    t0 = time.time()
+    page.wait_for_function(f"() => ({_RED_TILE})() === {before + 1}", timeout=6_000)
+    assert time.time() - t0 < 3.0, f"red warning on the wall after {time.time() - t0:.1f} s"
+    page.wait_for_selector(".og-wall-map .og-lv-red", timeout=3_000)
+
+
 def test_wall_screen_fits_1080p_and_4k_and_takes_a_new_case_live(wall_db):  # noqa: F811
     with wall_db.connect() as conn:
         lon, lat = conn.execute("SELECT ST_X(geom), ST_Y(geom) FROM address ORDER BY id LIMIT 1 OFFSET 300").fetchone()
@@ -79,6 +104,7 @@ def test_wall_screen_fits_1080p_and_4k_and_takes_a_new_case_live(wall_db):  # no
                 gc.create_case(conn, category_code=category, channel="public", lon=lon, lat=lat, actor="wall-test")
                 conn.commit()
             page.wait_for_function(f"() => ({_CASES_SHOWN})() === {before + 1}", timeout=15_000)
+            _red_warning_shows_within_seconds(page, wall_db)
             page.screenshot(path=str(SHOTS / "wall-1080.png"))
             assert not page.errors
         with chromium_page(3840, 2160) as page:  # in English: the longer labels fit too

@@ -81,7 +81,7 @@ def _stores(views: list[dict], view_index: int, window: str, rotate_s: int) -> l
         dcc.Store(id=ids.SCREEN_KINDS, data=[]),
         dcc.Store(id=ids.SCREEN_FILTER, data={"states": list(OPEN_STATES), "streets": [code] if code else [],
                                               "window": window}),
-        dcc.Store(id=ids.SCREEN_LIVE), dcc.Store(id=ids.SCREEN_DELTA),
+        dcc.Store(id=ids.SCREEN_LIVE), dcc.Store(id=ids.SCREEN_DELTA), dcc.Store(id=ids.SCREEN_WARN_CURSOR),
         dcc.Interval(id=ids.SCREEN_LIVE_TICK, interval=1000),
         dcc.Interval(id=ids.SCREEN_STATS_TICK, interval=10_000),
         dcc.Interval(id=ids.SCREEN_ROTATE_TICK, interval=max(rotate_s, 5) * 1000, disabled=rotate_s <= 0 or len(views) < 2),
