@@ -71,6 +71,10 @@ def test_facility_kinds_follow_the_map_filter(demo_db, tmp_path):
         n = conn.execute("SELECT count(*) FROM facility WHERE kind = ANY(%s)", (kinds,)).fetchone()[0]
     assert export_data("facilities", tmp_path / "f.geojson", kinds=tuple(kinds)).count == n > 0
     assert {f["properties"]["kind"] for f in _features(tmp_path / "f.geojson")} == set(kinds)
+    with pytest.raises(InvalidInput, match="unknown facility kind.*'nosuch'"):
+        export_data("facilities", tmp_path / "x.geojson", kinds=(kinds[0], "nosuch"))
+    assert not (tmp_path / "x.geojson").exists()
+    assert export_data("facilities", tmp_path / "none.geojson", kinds=()).count == 0  # none ticked: empty, fine
 
 
 def test_cases_of_a_street_with_the_case_filter(cases_db, tmp_path):  # noqa: F811

@@ -58,13 +58,17 @@ def fetch_layer(conn: psycopg.Connection, table: str, *, bbox: BBox | None = Non
     keeps that community's rows (for admin areas the community itself, for roads the ones that
     cross it); ``street`` likewise a street/town's (admin areas: the street and its
     communities); ``kinds`` keeps those facility kinds (facilities only). An unknown community
-    or street is :class:`NotFound`.
+    or street is :class:`NotFound`, an unknown facility kind :class:`InvalidInput`.
     """
     if community is not None and conn.execute(Q.COMMUNITY_EXISTS, (community,)).fetchone() is None:
         raise NotFound(f"no community with code {community!r}")
     if street is not None and conn.execute(Q.STREET_EXISTS, (street,)).fetchone() is None:
         raise NotFound(f"no street/town with code {street!r}")
     kinds = list(kinds) if kinds is not None and table == "facility" else None
+    unknown = [k for (k,) in conn.execute(Q.UNKNOWN_KINDS, (kinds,))] if kinds else []
+    if unknown:
+        known = ", ".join(code for code, *_ in conn.execute(Q.FACILITY_KIND_WORDS))
+        raise InvalidInput(f"unknown facility kind(s) {', '.join(map(repr, unknown))}; known kinds: {known}")
     params = [*(bbox.as_tuple() if bbox else ()), *((community,) if community is not None else ()),
               *((street,) if street is not None else ()), *((kinds,) if kinds is not None else ())]
     query = Q.select_layer(table, bbox=bbox is not None, community=community is not None, street=street is not None,

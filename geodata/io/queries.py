@@ -12,6 +12,7 @@ FACILITY_KIND_WORDS = "SELECT code, name_zh, name_en FROM facility_kind ORDER BY
 AREA_NAMES = "SELECT code, name FROM admin_area WHERE code = ANY(%s)"
 COMMUNITY_EXISTS = "SELECT 1 FROM admin_area WHERE code = %s AND level = 'community'"
 STREET_EXISTS = "SELECT 1 FROM admin_area WHERE code = %s AND level = 'street'"
+UNKNOWN_KINDS = "SELECT k FROM unnest(%s::text[]) k WHERE NOT EXISTS (SELECT 1 FROM facility_kind f WHERE f.code = k)"
 
 #: Per table: the column an import report groups new rows by.
 GROUP_COLUMN = {
