@@ -9,13 +9,18 @@ call to :func:`layers.screen_wall.build_wall`; the sensor layer is the command m
 
 from __future__ import annotations
 
+import logging
+
 import dash
 from dash import ClientsideFunction, Input, Output, State, no_update
 
 from callbacks.cases import load_cases, poll_cases
 from callbacks.errors import error_toast
 from callbacks.viewport import update_layers
+from geodata.errors import OneGridError
 from layers.screen_wall import build_wall, build_wall_sensors, fetch_wall_warning_cursor
+
+log = logging.getLogger("onegrid.callbacks")
 
 
 def update_wall(n_intervals, view_index, views, t, lang, warn_cursor=None) -> tuple:
@@ -35,7 +40,9 @@ def poll_warning_cursor(n_intervals, seen) -> int:
     has not moved (then nothing downstream runs). A failed read waits for the next tick."""
     try:
         cursor = fetch_wall_warning_cursor()
-    except Exception:  # noqa: BLE001 - the next tick retries; the figures tick shows errors
+    except Exception as exc:  # noqa: BLE001 - the next tick retries; the figures tick shows errors
+        if not isinstance(exc, OneGridError):
+            log.exception("wall warning tick failed", exc_info=exc)
         return no_update
     return no_update if cursor == seen else cursor
 
