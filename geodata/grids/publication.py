@@ -79,38 +79,61 @@ def refresh_address_counts(conn: psycopg.Connection) -> bool:
     return True
 
 
+def _stage_region(conn: psycopg.Connection, region_res: int) -> None:
+    """The temporary table ``og_region``: every address of the H3 cells (``region_res``) that hold
+    the community's addresses, found through the spatial index when the counts confirm it."""
+    col = sql.Identifier(f"h3_r{region_res}")
+    cells = [r[0] for r in conn.execute(sql.SQL(Q.REGION_CELLS).format(col=col))]
+    p = {"res": region_res, "cells": cells}
+    conn.execute(Q.REGION_DROP)
+    conn.execute(sql.SQL(Q.REGION_STAGE).format(col=col), p)
+    if not conn.execute(Q.REGION_COMPLETE, p).fetchone()[0]:  # an envelope missed an address
+        conn.execute(Q.REGION_DROP)
+        conn.execute(sql.SQL(Q.REGION_STAGE_SCAN).format(col=col), p)
+
+
 def _fetch_atoms(conn: psycopg.Connection, region_res: int) -> pd.DataFrame:
     if region_res not in CELL_LEVELS:
         raise ValueError(f"region resolution must be one of {CELL_LEVELS}")
     refresh_address_counts(conn)
-    conn.execute(Q.REGION_DROP)
-    conn.execute(sql.SQL(Q.REGION_STAGE).format(col=sql.Identifier(f"h3_r{region_res}")))
+    _stage_region(conn, region_res)
     cols = ["c10", "c9", "c8", "c7", "grid", "prev", "n"]
-    base = pd.DataFrame(conn.execute(Q.REGION_ATOMS_ALL).fetchall(), columns=cols)
-    tagged = pd.DataFrame(conn.execute(Q.REGION_ATOMS_TAG).fetchall(), columns=["tag", "c10", "grid", "prev", "n"])
-    ints = {c: "int64" for c in ("c10", "c9", "c8", "c7", "n")}
-    base = base.astype(ints)
-    tagged = tagged.astype({"c10": "int64", "n": "int64"})
-    pieces = tagged.merge(base.drop(columns="n"), on=["c10", "grid", "prev"], how="inner")
-    return pd.concat([base.assign(tag=ALL), pieces[cols + ["tag"]]], ignore_index=True)
+    rows = pd.DataFrame(conn.execute(Q.REGION_ATOMS).fetchall(), columns=["tag", *cols])
+    rows = rows.astype({c: "int64" for c in ("c10", "c9", "c8", "c7", "n")})
+    everyone = rows["tag"].to_numpy() == ALL
+    base = rows[everyone].reset_index(drop=True)
+    tagged = rows[~everyone]
+    piece = ["c10", "grid", "prev"]  # a tag's piece counts only where the atom itself does
+    keep = pd.MultiIndex.from_frame(tagged[piece]).isin(pd.MultiIndex.from_frame(base[piece]))
+    return pd.concat([base[cols].assign(tag=ALL), tagged[keep][cols + ["tag"]]], ignore_index=True)
+
+
+def _factorize_pairs(tags: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Codes of the (tag, key) pairs in order of first appearance, and each unique pair's tag and key."""
+    tag_code, tag_uniques = pd.factorize(tags)
+    key_code, key_uniques = pd.factorize(keys)
+    codes, first = pd.factorize(tag_code.astype(np.int64) * max(len(key_uniques), 1) + key_code)
+    width = max(len(key_uniques), 1)
+    return codes, np.asarray(tag_uniques, object)[first // width], np.asarray(key_uniques, object)[first % width]
 
 
 def _aggregates(atoms: pd.DataFrame, old_codes: set[str]) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """Aggregates (tag, level, key, n) over the atoms and the (aggregate, atom) pairs."""
     parts, pair_agg, pair_atom, offset = [], [], [], 0
+    tags, weights = atoms["tag"].to_numpy(object), atoms["n"].to_numpy()
     for level in (*CELL_LEVELS, GRID, PREV):
         if level in CELL_LEVELS:
-            col, sel = f"c{level}", atoms
-        elif level == GRID:
-            col, sel = "grid", atoms[atoms["grid"] != ""]
+            rows, keys = np.arange(len(atoms)), atoms[f"c{level}"].to_numpy().astype(str).astype(object)
         else:
-            col, sel = "prev", atoms[atoms["prev"].isin(old_codes)]
-        codes, uniques = pd.factorize(pd.MultiIndex.from_frame(sel[["tag", col]].astype({col: str})))
-        agg = pd.DataFrame({"tag": uniques.get_level_values(0), "key": uniques.get_level_values(1), "level": level})
-        agg["n"] = np.bincount(codes, weights=sel["n"].to_numpy(), minlength=len(agg)).astype(np.int64)
+            col = atoms["grid" if level == GRID else "prev"].to_numpy(object)
+            rows = np.flatnonzero(col != "") if level == GRID else np.flatnonzero(np.isin(col, list(old_codes)))
+            keys = col[rows]
+        codes, tag_u, key_u = _factorize_pairs(tags[rows], keys)
+        agg = pd.DataFrame({"tag": tag_u, "key": key_u, "level": level})
+        agg["n"] = np.bincount(codes, weights=weights[rows], minlength=len(agg)).astype(np.int64)
         parts.append(agg)
         pair_agg.append(codes + offset)
-        pair_atom.append(sel.index.to_numpy())
+        pair_atom.append(rows)
         offset += len(agg)
     return pd.concat(parts, ignore_index=True), np.concatenate(pair_agg), np.concatenate(pair_atom)
 
@@ -126,7 +149,8 @@ def _system(atoms: pd.DataFrame, aggs: pd.DataFrame, pair_agg: np.ndarray, pair_
                   atom_all.astype(np.int64), agg_all.astype(np.int64))
 
 
-def _known(conn: psycopg.Connection, aggs: pd.DataFrame, before: dict, community_codes: set[str]):
+def _known(conn: psycopg.Connection, aggs: pd.DataFrame, before: dict, community_codes: set[str],
+           region_res: int = 7):
     """What the attacker holds: bounds (lower, upper) per aggregate, and which to protect.
 
     New figures of the community get no bounds here (``[0, BIG]``: no information). A figure
@@ -137,10 +161,15 @@ def _known(conn: psycopg.Connection, aggs: pd.DataFrame, before: dict, community
     """
     level, key = aggs["level"].to_numpy(), aggs["key"].to_numpy()
     others = sorted(set(key[level == GRID]) - community_codes)
-    rows = [(int(r), t, str(c), v) for r, t, c, v in conn.execute(Q.CELL_STATES)]
+    cells = np.unique(key[np.isin(level, CELL_LEVELS)].astype(np.int64)).tolist()
+    rows = [(int(r), t, str(c), v) for r, t, c, v in conn.execute(Q.CELL_STATES, {"cells": cells})]
     rows += [(GRID, t, g, v) for g, t, v in conn.execute(Q.GRID_STATES, {"codes": others})]
     rows += [(PREV, t, g, v) for (g, t), v in before.items()]
-    partial = [(lv, str(c)) for row in conn.execute(Q.PARTIAL_CELLS) for lv, c in zip((10, 9, 8, 7), row, strict=True)]
+    coarse = [lv for lv in sorted(CELL_LEVELS, reverse=True) if lv < region_res]
+    partial = [] if not coarse else [
+        (lv, str(c)) for row in conn.execute(sql.SQL(Q.PARTIAL_CELLS).format(
+            cols=sql.SQL(", ").join(sql.Identifier(f"h3_r{lv}") for lv in coarse)))
+        for lv, c in zip(coarse, row, strict=True)]
     partial += [(GRID, r[0]) for r in conn.execute(Q.PARTIAL_GRIDS, {"codes": others})]
     state = pd.DataFrame(rows, columns=["level", "tag", "key", "v"]).drop_duplicates(["level", "tag", "key"])
     state = aggs[["level", "tag", "key"]].merge(state.assign(has=True), how="left", on=["level", "tag", "key"])
@@ -308,7 +337,7 @@ def republish_community(conn: psycopg.Connection, community: str, before: dict |
     atoms = _fetch_atoms(conn, region_res)
     aggs, pair_agg, pair_atom = _aggregates(atoms, {g for g, _ in before})
     system = _system(atoms, aggs, pair_agg, pair_atom)
-    lower, upper, protect = _known(conn, aggs, before, codes)
+    lower, upper, protect = _known(conn, aggs, before, codes, region_res)
     new = (aggs["level"].to_numpy() == GRID) & aggs["key"].isin(codes).to_numpy()
     fixed, hidden = _fixed(aggs, new, _unchanged(atoms, codes), before)
     hidden, rounds, residual = choose_suppression(atoms, aggs, system, (pair_agg, pair_atom), lower, upper, protect,

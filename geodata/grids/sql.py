@@ -77,7 +77,7 @@ UPDATE {table} f SET grid_code = n.code
                       WHERE g.code = ANY(%(codes)s) AND a.community_code = %(c)s
                       ORDER BY a.id, g.code) c ON c.id = t.id
          WHERE t.community_code = %(c)s) n
- WHERE f.id = n.id AND f.grid_code IS DISTINCT FROM n.code"""
+ WHERE f.id = n.id AND f.community_code = %(c)s AND f.grid_code IS DISTINCT FROM n.code"""
 # Open cases follow the new boundaries; closed ones keep their grid unless it is retired.
 REDERIVE_CASES = """
 UPDATE cases f SET grid_code = n.code
@@ -88,14 +88,16 @@ UPDATE cases f SET grid_code = n.code
                       ORDER BY a.id, g.code) c ON c.id = t.id
          WHERE t.community_code = %(c)s
            AND (t.state = ANY(%(open)s) OR NOT (t.grid_code = ANY(%(codes)s)))) n
- WHERE f.id = n.id AND f.grid_code IS DISTINCT FROM n.code"""
+ WHERE f.id = n.id AND f.community_code = %(c)s AND f.grid_code IS DISTINCT FROM n.code"""
 DELETE_RETIRED = "DELETE FROM grid WHERE community_code = %(c)s AND NOT (code = ANY(%(codes)s))"
+# Each grid's count once (a count in the subquery's select list was run twice per grid: for
+# the comparison and for SET; OFFSET 0 keeps it a per-grid index probe).
 HOUSEHOLDS = """
 UPDATE grid g SET households = n.hh
-  FROM (SELECT g2.code, (SELECT count(*) FROM household h JOIN address a ON a.id = h.address_id
-                          WHERE a.grid_code = g2.code) AS hh
-          FROM grid g2 WHERE g2.community_code = %(c)s) n
- WHERE g.code = n.code AND g.households IS DISTINCT FROM n.hh"""
+  FROM grid g2
+ CROSS JOIN LATERAL (SELECT count(*) AS hh FROM household h JOIN address a ON a.id = h.address_id
+                      WHERE a.grid_code = g2.code OFFSET 0) n
+ WHERE g2.community_code = %(c)s AND g.code = g2.code AND g.households IS DISTINCT FROM n.hh"""
 # Set-based guard after writing (the validation ran before; this catches anything it missed).
 OVERLAPS = """
 SELECT a.code, b.code, round(ST_Area(ST_Intersection(a.geom, b.geom)::geography)::numeric, 1)
@@ -145,31 +147,49 @@ COMMUNITIES_OF = "SELECT DISTINCT community_code FROM grid WHERE code = ANY(%s) 
 # -- republication of the community's grid population figures (geodata.grids.publication) --
 PUBLISHED = "SELECT 1 FROM population_publication"
 PREV_DROP = "DROP TABLE IF EXISTS og_prev_grid"
+# The community's addresses before the save, with their H3 cells (which the save leaves alone)
+# so the region's cells need no second look at these addresses.
 PREV_STAGE = """
 CREATE TEMP TABLE og_prev_grid ON COMMIT DROP AS
-SELECT id, grid_code FROM address WHERE community_code = %(c)s"""
+SELECT id, grid_code, h3_r7, h3_r8, h3_r9, h3_r10 FROM address WHERE community_code = %(c)s"""
 PREV_FIGURES = """
 SELECT p.grid_code, p.tag, p.n FROM population_grid p JOIN grid g ON g.code = p.grid_code
  WHERE g.community_code = %(c)s"""
 GRID_CODES = "SELECT code FROM grid WHERE community_code = %(c)s"
-# The region: every address in the H3 cells (column {col}, an Identifier h3_r7..h3_r10) that
-# hold the community's addresses, with its grid now and before the save (other communities'
-# addresses kept theirs).
+# The region: every address in the H3 cells (column {col}, an Identifier h3_r7..h3_r10; %(res)s
+# its resolution) that hold the community's addresses, with its grid now and before the save
+# (other communities' addresses kept theirs). address has no index on the H3 columns (each
+# would slow every re-derivation's UPDATE): the cells' envelopes in the address_cell pyramid
+# find their addresses through the spatial index; REGION_COMPLETE then compares the count with
+# the pyramid's exact per-cell counts and REGION_STAGE_SCAN (a sequential scan) is the fallback.
 REGION_DROP = "DROP TABLE IF EXISTS og_region"
+REGION_CELLS = "SELECT DISTINCT {col} FROM og_prev_grid"
 REGION_STAGE = """
 CREATE TEMP TABLE og_region ON COMMIT DROP AS
 SELECT a.id, a.h3_r10, a.h3_r9, a.h3_r8, a.h3_r7, coalesce(a.grid_code, '') AS grid,
        CASE WHEN p.id IS NULL THEN coalesce(a.grid_code, '') ELSE coalesce(p.grid_code, '') END AS prev
+  FROM address_cell c
+  JOIN address a ON a.geom && c.geom AND a.{col} = c.cell
+  LEFT JOIN og_prev_grid p ON p.id = a.id
+ WHERE c.res = %(res)s AND c.cell = ANY(%(cells)s)"""
+REGION_COMPLETE = """
+SELECT (SELECT count(*) FROM og_region)
+     = (SELECT coalesce(sum(n), 0) FROM address_cell WHERE res = %(res)s AND cell = ANY(%(cells)s))"""
+REGION_STAGE_SCAN = """
+CREATE TEMP TABLE og_region ON COMMIT DROP AS
+SELECT a.id, a.h3_r10, a.h3_r9, a.h3_r8, a.h3_r7, coalesce(a.grid_code, '') AS grid,
+       CASE WHEN p.id IS NULL THEN coalesce(a.grid_code, '') ELSE coalesce(p.grid_code, '') END AS prev
   FROM address a LEFT JOIN og_prev_grid p ON p.id = a.id
- WHERE a.{col} = ANY(ARRAY(SELECT DISTINCT a2.{col} FROM address a2 JOIN og_prev_grid p2 ON p2.id = a2.id))"""
-REGION_ATOMS_ALL = """
-SELECT r.h3_r10, r.h3_r9, r.h3_r8, r.h3_r7, r.grid, r.prev, sum(p.n)::bigint
-  FROM og_region r JOIN population_address p ON p.address_id = r.id AND p.tag = '*'
- GROUP BY 1, 2, 3, 4, 5, 6"""
-REGION_ATOMS_TAG = """
-SELECT p.tag, r.h3_r10, r.grid, r.prev, sum(p.n)::bigint
-  FROM og_region r JOIN population_address p ON p.address_id = r.id AND p.tag <> '*'
- GROUP BY 1, 2, 3, 4"""
+ WHERE a.{col} = ANY(%(cells)s)"""
+# People per region atom (H3 res-10 cell, grid now, grid before) and tag ('*' first): one index
+# probe of population_address per region address (OFFSET 0 keeps the planner from turning the
+# probes into a hash join over the whole district's counts).
+REGION_ATOMS = """
+SELECT p.tag, r.h3_r10, r.h3_r9, r.h3_r8, r.h3_r7, r.grid, r.prev, sum(p.n)::bigint
+  FROM og_region r
+ CROSS JOIN LATERAL (SELECT tag, n FROM population_address WHERE address_id = r.id OFFSET 0) p
+ GROUP BY 1, 2, 3, 4, 5, 6, 7
+ ORDER BY p.tag <> '*', 1, 2, 6, 7"""
 # People per address and tag (migration 0015), rebuilt when a resident write changed the stamp.
 # Read the stamp before the residents: a resident write committed in between only makes the next
 # save rebuild again.
@@ -182,15 +202,13 @@ SELECT address_id, '*', count(*) FROM resident GROUP BY 1
 UNION ALL
 SELECT r.address_id, t.tag_code, count(*) FROM resident_tag t JOIN resident r ON r.id = t.resident_id GROUP BY 1, 2"""
 ADDRESS_CACHE_BUILT = "UPDATE population_address_stamp SET built_from = %(stamp)s"
-# H3 ids are unique across resolutions, so one hash join finds every region cell's figures.
-CELL_STATES = """
-SELECT p.res, p.tag, p.cell, p.n
-  FROM population_cell p
-  JOIN (SELECT h3_r10 FROM og_region UNION SELECT h3_r9 FROM og_region
-        UNION SELECT h3_r8 FROM og_region UNION SELECT h3_r7 FROM og_region) r (cell) ON r.cell = p.cell"""
-# H3 cells that also hold addresses outside the region (their figures count people it lacks).
+# The figures of the region's cells that hold people (%(cells)s: H3 ids, unique across resolutions).
+CELL_STATES = "SELECT res, tag, cell, n FROM population_cell WHERE cell = ANY(%(cells)s)"
+# H3 cells coarser than the region's resolution that also hold addresses outside the region
+# (their figures count people it lacks); {cols} are Identifiers h3_r7..h3_r9, finest first.
+# Cells at the region's resolution or finer are whole by construction (parents are derived).
 PARTIAL_CELLS = """
-SELECT DISTINCT a.h3_r10, a.h3_r9, a.h3_r8, a.h3_r7 FROM address a
+SELECT DISTINCT {cols} FROM address a
  WHERE a.h3_r7 = ANY(ARRAY(SELECT DISTINCT h3_r7 FROM og_region))
    AND NOT EXISTS (SELECT 1 FROM og_region r WHERE r.id = a.id)"""
 GRID_STATES = "SELECT grid_code, tag, n FROM population_grid WHERE grid_code = ANY(%(codes)s)"
