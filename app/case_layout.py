@@ -14,6 +14,7 @@ from dash_extensions.javascript import Namespace
 from app import ids
 from geodata.cases import CHANNELS, FINAL_STATES, OPEN_STATES
 from layers.cases import DEFAULT_WINDOW, WINDOWS
+from layers.widgets import dropdown
 
 ns = Namespace("onegrid", "cases")
 TABLE_PAGE_SIZE = 10
@@ -34,17 +35,17 @@ def stores() -> list:
             dcc.Interval(id=ids.LIVE_TICK, interval=1000), dcc.Interval(id=ids.STATS_TICK, interval=15000)]
 
 
-def _dropdown(id_, options, placeholder) -> dcc.Dropdown:
-    return dcc.Dropdown(id=id_, options=options, multi=True, placeholder=placeholder, className="og-filter",
-                        maxHeight=360)
+def _dropdown(t, id_, options, placeholder) -> dcc.Dropdown:
+    return dropdown(t, id=id_, options=options, multi=True, placeholder=placeholder, className="og-filter",
+                    maxHeight=360)
 
 
 def _filters(t: dict, choices: dict) -> html.Div:
     return html.Div([
-        _dropdown(ids.F_STATES, [{"label": t[f"state_{s}"], "value": s} for s in OPEN_STATES + FINAL_STATES], t["filter_states"]),
-        _dropdown(ids.F_CATEGORIES, choices["categories"], t["filter_categories"]),
-        _dropdown(ids.F_CHANNELS, [{"label": t[f"channel_{c}"], "value": c} for c in CHANNELS], t["filter_channels"]),
-        _dropdown(ids.F_STREETS, choices["streets"], t["filter_streets"]),
+        _dropdown(t, ids.F_STATES, [{"label": t[f"state_{s}"], "value": s} for s in OPEN_STATES + FINAL_STATES], t["filter_states"]),
+        _dropdown(t, ids.F_CATEGORIES, choices["categories"], t["filter_categories"]),
+        _dropdown(t, ids.F_CHANNELS, [{"label": t[f"channel_{c}"], "value": c} for c in CHANNELS], t["filter_channels"]),
+        _dropdown(t, ids.F_STREETS, choices["streets"], t["filter_streets"]),
         dcc.RadioItems(id=ids.F_WINDOW, value=DEFAULT_WINDOW, inline=True, className="og-radio og-window",
                        options=[{"label": t[f"window_{w}"], "value": w} for w in WINDOWS]),
     ], className="og-filters")
@@ -57,7 +58,9 @@ def _table(t: dict) -> dash_table.DataTable:
         id=ids.CASE_TABLE, data=[], columns=[{"name": t[k], "id": c} for c, k in cols],
         sort_action="native", filter_action="native", page_action="native", page_size=TABLE_PAGE_SIZE,
         row_selectable=False, cell_selectable=True, style_as_list_view=True,
-        style_table={"overflowX": "hidden"}, css=[{"selector": ".dash-spreadsheet-menu", "rule": "display:none"}],
+        style_table={"overflowX": "hidden"}, css=[{"selector": ".dash-spreadsheet-menu", "rule": "display:none"},
+             # Filtering is always case-insensitive; the toggle's tooltip is DataTable's own English.
+             {"selector": ".dash-filter--case", "rule": "display:none"}],
         style_cell={"textAlign": "left", "padding": "3px 6px", "fontSize": "12px", "maxWidth": "130px",
                     "overflow": "hidden", "textOverflow": "ellipsis", "whiteSpace": "nowrap"},
         style_data_conditional=[{"if": {"filter_query": "{o} = 1"}, "className": "og-row-overdue",
@@ -116,8 +119,8 @@ def report_panel(t: dict, choices: dict) -> html.Aside:
         html.Div([html.Label(t["report_where"], className="og-k"),
                   html.Div(t["report_pick"], id=ids.REPORT_WHERE, className="og-v og-where")], className="og-field"),
         html.Div([html.Label(t["report_category"], className="og-k"),
-                  dcc.Dropdown(id=ids.REPORT_CATEGORY, options=choices["categories"], className="og-input",
-                               maxHeight=300)], className="og-field"),
+                  dropdown(t, id=ids.REPORT_CATEGORY, options=choices["categories"], className="og-input",
+                           maxHeight=300)], className="og-field"),
         html.Div(id=ids.REPORT_ATTRS),
         html.Div([html.Label(t["report_desc"], className="og-k"),
                   dcc.Textarea(id=ids.REPORT_DESC, placeholder=t["report_desc_hint"], className="og-input og-textarea",

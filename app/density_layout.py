@@ -16,6 +16,7 @@ from geodata.db import pooled
 from geodata.errors import OneGridError
 from geodata.population import ALL
 from layers.density import tag_options
+from layers.widgets import dropdown
 
 log = logging.getLogger(__name__)
 ns = Namespace("onegrid", "density")
@@ -41,8 +42,8 @@ def controls(t: dict, lang: str) -> html.Div:
     """Tag and metric pickers, the legend and the grid drill-down table (shown with the layer)."""
     return html.Div([
         html.Div(t["density_title"], className="og-panel-title"),
-        dcc.Dropdown(id=ids.DENSITY_TAG, options=_options(t, lang), value=ALL, clearable=False,
-                     searchable=False, className="og-dens-tag"),
+        dropdown(t, id=ids.DENSITY_TAG, options=_options(t, lang), value=ALL, clearable=False,
+                 searchable=False, className="og-dens-tag"),
         dcc.RadioItems(id=ids.DENSITY_METRIC, value="count", inline=True, className="og-radio",
                        options=[{"label": t["density_metric_count"], "value": "count"},
                                 {"label": t["density_metric_per_km2"], "value": "per_km2"}]),

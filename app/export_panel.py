@@ -16,6 +16,7 @@ from geodata.cases.map_queries import fetch_streets
 from geodata.db import pooled
 from geodata.errors import OneGridError
 from geodata.io.export_cases import EXPORT_LAYERS
+from layers.widgets import dropdown
 
 log = logging.getLogger(__name__)
 EXTENTS = ("view", "street", "district")
@@ -41,8 +42,8 @@ def _extent(t: dict) -> list:
         _field(t["export_extent"], dcc.RadioItems(
             id=ids.EXPORT_DATA_EXTENT, value="view", inline=True, className="og-radio",
             options=[{"label": t[f"export_extent_{e}"], "value": e} for e in EXTENTS])),
-        dcc.Dropdown(id=ids.EXPORT_DATA_STREET, options=streets, value=streets[0]["value"] if streets else None,
-                     clearable=False, searchable=False, className="og-input og-export-street"),
+        dropdown(t, id=ids.EXPORT_DATA_STREET, options=streets, value=streets[0]["value"] if streets else None,
+                 clearable=False, searchable=False, className="og-input og-export-street"),
     ]
 
 
@@ -54,8 +55,8 @@ def export_panel(t: dict) -> html.Aside:
                   html.Button("×", id=ids.EXPORT_TOGGLE + "-close", n_clicks=0, className="og-close", title=t["close"])],
                  className="og-detail-head"),
         html.Div(t["export_map"], className="og-panel-title"),
-        _field(t["export_size"], dcc.Dropdown(id=ids.EXPORT_SIZE, options=sizes, value="A4", clearable=False,
-                                              className="og-input")),
+        _field(t["export_size"], dropdown(t, id=ids.EXPORT_SIZE, options=sizes, value="A4", clearable=False,
+                                          className="og-input")),
         dcc.RadioItems(id=ids.EXPORT_ORIENTATION, value="landscape", inline=True, className="og-radio",
                        options=[{"label": t[f"export_{o}"], "value": o} for o in ("landscape", "portrait")]),
         dcc.RadioItems(id=ids.EXPORT_DPI, value=150, inline=True, className="og-radio",
@@ -66,8 +67,8 @@ def export_panel(t: dict) -> html.Aside:
                   html.Button(t["export_briefing"], id=ids.EXPORT_BRIEFING, n_clicks=0, className="og-act")],
                  className="og-export-buttons"),
         html.Div(t["export_data"], className="og-panel-title"),
-        _field(t["export_layer"], dcc.Dropdown(
-            id=ids.EXPORT_DATA_LAYER, value="cases", clearable=False, className="og-input",
+        _field(t["export_layer"], dropdown(
+            t, id=ids.EXPORT_DATA_LAYER, value="cases", clearable=False, className="og-input",
             options=[{"label": t[f"export_layer_{name.replace('-', '_')}"], "value": name} for name in EXPORT_LAYERS])),
         dcc.RadioItems(id=ids.EXPORT_DATA_FORMAT, value="geojson", inline=True, className="og-radio",
                        options=[{"label": label, "value": v} for v, label in

@@ -14,6 +14,7 @@ from geodata.cases.map_queries import fetch_case_codes, fetch_case_id, fetch_pla
 from geodata.errors import InvalidInput
 from layers.cases import case_link_id, local_time
 from layers.warnings import ITEM_TYPE
+from layers.widgets import dropdown
 
 #: Pattern-matching id type of the action buttons (``{"type": ACTION_TYPE, "action": name}``).
 ACTION_TYPE = "og-case-action"
@@ -90,7 +91,7 @@ def _action_form(case: gc.Case, allowed: list[str], dept_options: list[dict], t:
     return [
         html.Div(buttons, className="og-actions"),
         html.Div([html.Label(t["case_department"], className="og-k"),
-                  dcc.Dropdown(id=DEPARTMENT, options=dept_options, value=case.department_code, clearable=False)],
+                  dropdown(t, id=DEPARTMENT, options=dept_options, value=case.department_code, clearable=False)],
                  className="og-field" + ("" if "dispatch" in allowed else " og-hidden")),
         html.Div([html.Label(t["satisfaction"], className="og-k"),
                   dcc.RadioItems(id=SATISFACTION, options=[{"label": str(i), "value": i} for i in range(1, 6)],

@@ -11,6 +11,7 @@ from dash import dcc, html
 from geodata import cases as gc
 from geodata.errors import InvalidInput
 from layers.display import bounds_from_display
+from layers.widgets import dropdown
 
 #: Pattern-matching id type of the attribute inputs (``{"type": ATTR_TYPE, "code": code}``).
 ATTR_TYPE = "og-report-attr"
@@ -29,8 +30,8 @@ def _attribute_input(attr: dict, t: dict) -> html.Div:
     aid = {"type": ATTR_TYPE, "code": attr["code"]}
     kind = attr["datatype"]
     if kind in ("singlevaluelist", "multivaluelist"):
-        control = dcc.Dropdown(id=aid, options=[{"label": v["name"], "value": v["key"]} for v in attr["values"] or []],
-                               multi=kind == "multivaluelist", className="og-input")
+        control = dropdown(t, id=aid, options=[{"label": v["name"], "value": v["key"]} for v in attr["values"] or []],
+                           multi=kind == "multivaluelist", className="og-input")
     elif kind == "number":
         control = dcc.Input(id=aid, type="number", className="og-input")
     else:

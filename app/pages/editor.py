@@ -26,6 +26,7 @@ from layers.editor import (
     edit_control,
     outline_bounds,
 )
+from layers.widgets import dropdown
 
 dash.register_page(__name__, path="/editor", name="Grid editor")
 
@@ -67,8 +68,8 @@ def _tools(t: dict, options: list, community: str | None, error: str | None) -> 
     hint = t["ed_none_selected"] if community else t["ed_pick_on_map"]
     return html.Aside([
         html.Div(t["ed_community"], className="og-panel-title"),
-        dcc.Dropdown(id=ids.ED_COMMUNITY, options=options, value=community, placeholder=t["ed_pick"],
-                     clearable=False),
+        dropdown(t, id=ids.ED_COMMUNITY, options=options, value=community, placeholder=t["ed_pick"],
+                 clearable=False),
         html.Div(id=ids.ED_INFO, className="ed-info"),
         html.Div(t["ed_tools"], className="og-panel-title"),
         html.P(t["ed_tools_hint"], className="og-hint"),
@@ -107,8 +108,8 @@ def _side(t: dict) -> html.Aside:
                   html.Progress(id=ids.ED_PROGRESS_BAR, max="100", value="0", className="ed-progress")]),
         _btn(t["ed_accept"], ids.ED_ACCEPT, style={"display": "none"}),
         html.Div(t["ed_history"], className="og-panel-title"),
-        html.Div([dcc.Dropdown(id=ids.ED_VERSION_A, placeholder=t["ed_version_a"], clearable=True),
-                  dcc.Dropdown(id=ids.ED_VERSION_B, placeholder=t["ed_version_b"], clearable=True)],
+        html.Div([dropdown(t, id=ids.ED_VERSION_A, placeholder=t["ed_version_a"], clearable=True),
+                  dropdown(t, id=ids.ED_VERSION_B, placeholder=t["ed_version_b"], clearable=True)],
                  className="ed-versions-pick"),
         html.Div([_btn(t["ed_view"], ids.ED_VIEW), _btn(t["ed_diff"], ids.ED_DIFF),
                   _btn(t["ed_rollback"], ids.ED_ROLLBACK)], className="ed-tools"),

@@ -22,6 +22,7 @@ from layers.basemap import build_tile_layer
 from layers.cases import build_case_choices
 from layers.overview import build_overview
 from layers.viewport import DEFAULT_LAYERS
+from layers.widgets import dropdown
 
 dash.register_page(__name__, path="/", name="Command map")
 
@@ -86,9 +87,8 @@ def _header(t: dict, lang: str, theme: str, district: str | None) -> html.Header
             html.Div([html.Div(t["product"], className="og-product"),
                       html.Div(f"{district or t['no_district']} · {t['subtitle']}", className="og-district")]),
         ], className="og-brand"),
-        dcc.Dropdown(id=ids.SEARCH, options=[], placeholder=t["search_placeholder"], searchable=True,
-                     clearable=True, className="og-search", maxHeight=420,
-                     labels={"search": t["search_hint"]}),
+        dropdown(t, id=ids.SEARCH, options=[], placeholder=t["search_placeholder"], searchable=True,
+                 clearable=True, className="og-search", maxHeight=420, labels={"search": t["search_hint"]}),
         html.Div([
             html.Span(id=ids.ZOOM_INFO, className="og-zoom"),
             export_button(t),

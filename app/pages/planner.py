@@ -21,6 +21,7 @@ from geodata.errors import OneGridError
 from geodata.settings import get_settings
 from layers.basemap import build_tile_layer
 from layers.planner import build_choices
+from layers.widgets import dropdown
 
 dash.register_page(__name__, path="/planner", name="Planner", title="OneGrid 设施规划")
 
@@ -44,15 +45,15 @@ def _analysis_form(t: dict, choices: dict) -> list:
     d = choices["defaults"].get(first, {})
     return [
         html.Div(t["pl_analysis"], className="og-panel-title"),
-        _field(t["pl_kind"], dcc.Dropdown(id=ids.PL_KIND, options=choices["kinds"], value=first, clearable=False)),
+        _field(t["pl_kind"], dropdown(t, id=ids.PL_KIND, options=choices["kinds"], value=first, clearable=False)),
         html.Div(id=ids.PL_LEVEL, className="pl-hint"),
         _field(t["pl_radius"], _num(ids.PL_RADIUS, d.get("radius"), min=50, max=5000, step=50)),
         _field(t["pl_ages"], html.Div([_num(ids.PL_MIN_AGE, d.get("min_age"), min=0, max=150, placeholder=t["pl_min_age"]),
                                        html.Span("–"),
                                        _num(ids.PL_MAX_AGE, d.get("max_age"), min=0, max=150, placeholder=t["pl_max_age"])],
                                       className="pl-row")),
-        _field(t["pl_tag"], dcc.Dropdown(id=ids.PL_TAG, options=choices["tags"], value=d.get("tag"),
-                                         placeholder=t["pl_everyone"])),
+        _field(t["pl_tag"], dropdown(t, id=ids.PL_TAG, options=choices["tags"], value=d.get("tag"),
+                                     placeholder=t["pl_everyone"])),
         _field(t["pl_detour"], _num(ids.PL_DETOUR, 1.3, min=1, max=3, step=0.05)),
         dcc.Checklist(id=ids.PL_NETWORK, options=[{"label": t["pl_network"], "value": "network"}], value=["network"],
                       className="og-checklist"),
@@ -75,7 +76,7 @@ def _optimise_form(t: dict, choices: dict) -> list:
                                                            for s in ("h3", "upload", "address")])),
         _field(t["pl_cand_res"], dcc.RadioItems(id=ids.PL_CAND_RES, options=[8, 9], value=9, inline=True,
                                                 className="og-radio pl-inline")),
-        _field(t["pl_cand_set"], dcc.Dropdown(id=ids.PL_CAND_SET, options=choices["sets"], placeholder="—")),
+        _field(t["pl_cand_set"], dropdown(t, id=ids.PL_CAND_SET, options=choices["sets"], placeholder="—")),
         dcc.Upload(html.Div(t["pl_upload"]), id=ids.PL_UPLOAD, className="pl-upload"),
         dcc.Input(id=ids.PL_CAND_TEXT, type="text", placeholder=t["pl_cand_text"], className="pl-input pl-wide"),
         _field(t["pl_capacity"], _num(ids.PL_CAPACITY, None, min=1)),
