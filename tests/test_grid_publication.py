@@ -238,3 +238,50 @@ def test_republishing_after_a_resident_change_also_rebuilds_the_per_address_coun
         truth = dict(conn.execute("SELECT address_id, count(*) FROM resident GROUP BY 1").fetchall())
         cached = dict(conn.execute("SELECT address_id, n FROM population_address WHERE tag = '*'").fetchall())
         assert cached == truth
+
+
+def test_import_without_replace_rederives_and_republishes(demo_db, tmp_path):
+    """A grid added by ``onegrid import grids`` (no --replace) takes its addresses and people, and
+    the community's figures are republished under the same rule as an edit."""
+    import geopandas as gpd
+
+    from geodata.grids import partition as P
+    from geodata.io.importer import import_file
+
+    with demo_db.connect() as conn:
+        x = prepare(conn)
+        draft = E.load_draft(conn, C)
+        grids = draft.lonlat()
+        first = sorted(grids)[0]
+        minx, miny, _, maxy = grids[first]["geom"].bounds
+        west = shapely.box(minx - 0.01, miny - 0.01, x, maxy + 0.01)
+        piece = shapely.intersection(grids[first]["geom"], west)  # the 3-person piece becomes a gap
+        grids[first]["geom"] = shapely.difference(grids[first]["geom"], west)
+        store.write_grid_set(conn, C, grids, base_version=draft.base, author="t", reason="leave a gap")
+        conn.commit()
+        used, new = store.fetch_used_codes(conn, C), []
+        for _ in shapely.get_parts(piece):  # one new grid per part of the gap
+            new.append(P.next_code(C, used | set(new)))
+        old_codes = sorted(store.fetch_grid_set(conn, C))
+        before = {(g, t): n for g, t, n in conn.execute(GRID_FIGURES, (old_codes,))}
+        old_grid = dict(conn.execute(ADDRESS_GRIDS, (C,)).fetchall())
+        assert None in old_grid.values()  # the gap's addresses have no grid
+    gpd.GeoDataFrame([{"code": c, "community_code": C} for c in new], geometry=list(shapely.get_parts(piece)),
+                     crs=4326).to_file(tmp_path / "piece.geojson")
+    assert import_file("grids", tmp_path / "piece.geojson").written == len(new)
+    with demo_db.connect() as conn:
+        assert conn.execute("SELECT count(*) FROM address a WHERE a.community_code = %s AND a.grid_code IS DISTINCT "
+                            "FROM (SELECT g.code FROM grid g WHERE ST_Covers(g.geom, a.geom) ORDER BY g.code LIMIT 1)",
+                            (C,)).fetchone()[0] == 0
+        figures = {(g, t): n for g, t, n in conn.execute(GRID_FIGURES, (old_codes + new,))}
+        truth = {(g, t): n for g, t, n in conn.execute(TRUTH, {"c": C})}
+        assert set(figures) == set(truth) and {g for g, _ in figures} & set(new)
+        assert all(n == truth[f] and n >= K for f, n in figures.items() if n is not None)
+        assert all(n is None for (g, _), n in figures.items() if g in new)  # 3 people
+        hh = conn.execute("SELECT sum(households), (SELECT count(*) FROM household h JOIN address a "
+                          "ON a.id = h.address_id WHERE a.grid_code = ANY(%s)) FROM grid WHERE code = ANY(%s)",
+                          (new, new)).fetchone()
+        assert hh[0] == hh[1] > 0
+        pieces, published = world(conn, before, old_grid)
+        assert not recoverable(pieces, published)
+        assert store.fetch_versions(conn, C)[0]["kind"] == "import"

@@ -3,8 +3,9 @@
 ``onegrid import grids FILE`` adds grids to communities (codes must be new) and
 ``--replace`` makes the file's grids the whole new grid set of each community it covers.
 Either way every touched community's resulting set is validated like an edit (invalid,
-outside, overlap, gap, pieces) and recorded as a version of kind ``import``; one problem
-anywhere rejects the file and nothing is written.
+outside, overlap, gap, pieces), its addresses, facilities, sensors and open cases are
+re-derived and its population figures republished in the same transaction, and it is recorded
+as a version of kind ``import``; one problem anywhere rejects the file and nothing is written.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ def _check_and_version(conn: psycopg.Connection, communities: list[str], where: 
     for community in communities:
         problems += _issue_problems(community, editor.check_draft(conn, editor.load_draft(conn, community)), where)
     base._raise(problems)
-    for community in communities:
+    for community in communities:  # the new grids take their addresses, people and figures now
+        store.rederive_added(conn, community)
         store.record_version(conn, community, kind="import", author="import", reason=f"import {source}")
 
 

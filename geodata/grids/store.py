@@ -169,6 +169,28 @@ def _lock_and_check(conn: psycopg.Connection, community: str, base_version: int)
     return head
 
 
+def _rederive(conn: psycopg.Connection, p: dict, *then: str) -> None:
+    """Addresses, facilities, sensors and open cases to the grids ``p["codes"]`` of community
+    ``p["c"]``, then the queries ``then`` (with the same parameters)."""
+    for table in Q.POINT_TABLES:
+        conn.execute(sql.SQL(Q.REDERIVE_POINTS).format(table=sql.Identifier(table)), p)
+    for query in (Q.REDERIVE_CASES, *then):
+        conn.execute(query, p)
+
+
+def rederive_added(conn: psycopg.Connection, community: str) -> None:
+    """After grids were added to community ``community`` (an import without ``--replace``):
+    re-derive its addresses, facilities, sensors and open cases, recount its grids' households
+    (when it has addresses to count them from) and republish its population figures, in the
+    caller's transaction — what :func:`write_grid_set` does after writing a grid set."""
+    if conn.execute(Q.LOCK, {"c": community}).fetchone() is None:
+        raise NotFound(f"community {community!r} does not exist")
+    codes = sorted(r[0] for r in conn.execute(Q.GRID_CODES, {"c": community}))
+    before = capture_before(conn, community)
+    _rederive(conn, {"c": community, "codes": codes, "open": list(OPEN_STATES)}, Q.HOUSEHOLDS_IF_ADDRESSES)
+    republish_community(conn, community, before)
+
+
 def write_grid_set(conn: psycopg.Connection, community: str, grids: dict[str, dict], *, base_version: int,
                    author: str, reason: str, effective_at: datetime | None = None, kind: str = "edit",
                    based_on: int | None = None) -> int:
@@ -203,10 +225,7 @@ def write_grid_set(conn: psycopg.Connection, community: str, grids: dict[str, di
     _stage(conn, grids)
     conn.execute(Q.UPDATE_CHANGED, p)
     conn.execute(Q.INSERT_NEW, p)
-    for table in Q.POINT_TABLES:
-        conn.execute(sql.SQL(Q.REDERIVE_POINTS).format(table=sql.Identifier(table)), p)
-    for query in (Q.REDERIVE_CASES, Q.DELETE_RETIRED, Q.HOUSEHOLDS):
-        conn.execute(query, p)
+    _rederive(conn, p, Q.DELETE_RETIRED, Q.HOUSEHOLDS)
     bad = conn.execute(Q.OVERLAPS, p).fetchall()
     if bad:
         raise InvalidInput("grids overlap after saving: "
