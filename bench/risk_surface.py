@@ -16,7 +16,13 @@ round of readings from every sensor (warnings open/escalate) — then times:
 and rolls the transaction back. Also the map layer (heat + choropleth at district zoom) and one
 playback frame. Target (issue 4): < 1 s to rebuild the risk surface after new data.
 
-    .venv/bin/python bench/risk_surface.py [--repeats 10] [--cases 50]
+Then the risk callback's response per zoom (``--viewports`` screens of 1920×1080 px): what the
+callback does — ``build_risk`` (heat + cells) and Dash's serialisation of its four outputs — with
+the legend as plain JSON (as sent now), against the same response with the legend as Dash
+components (as sent before; baseline, same run, same layer output): one component in a response
+sends all of it through Dash's Python JSON fallback. "CPU ms" is client + database server CPU.
+
+    .venv/bin/python bench/risk_surface.py [--repeats 10] [--cases 50] [--viewports 12]
 """
 
 from __future__ import annotations
@@ -27,9 +33,10 @@ import statistics
 import time
 from datetime import datetime, timedelta
 
-from cases_batch_kpi import ensure_history
+from cases_batch_kpi import _server_cpu, ensure_history
+from dash._utils import to_json  # what Dash serialises a callback response with
 from psycopg import Rollback
-from viewport_addresses import BENCH_DB, bench_dsn, ensure_loaded, pct
+from viewport_addresses import BENCH_DB, bench_dsn, ensure_loaded, pct, viewport
 
 from app.i18n import strings
 from geodata import cases as C
@@ -40,7 +47,7 @@ from geodata.inventory import fetch_sample_points
 from geodata.maps import fetch_extent
 from geodata.warnings import risk as gr
 from geodata.warnings.demo import seed_reading_history, seed_sensors
-from layers.risk import FRAMES, build_risk
+from layers.risk import FRAMES, build_risk, risk_legend
 from layers.view import View
 
 
@@ -70,10 +77,62 @@ def add_data(conn, rng: random.Random, points: list, sensors: list, n_cases: int
                       values)
 
 
+#: Zooms of the callback figures: district (res-7 sums), street, block, grid (res 8).
+CALLBACK_ZOOMS = (11, 13, 15, 17)
+
+
+def _response(out: dict, legend) -> bytes:
+    """The risk callback's response body for ``out`` (heat, cells, legend, time label)."""
+    return to_json({"multi": True, "response": {"risk-heat": {"data": out["heat"]}, "risk-cells": {"data": out["cells"]},
+                                                "risk-legend": {"children": legend},
+                                                "risk-time": {"children": out["time"]}}}).encode()
+
+
+def _ms(t0: float) -> float:
+    return (time.perf_counter() - t0) * 1000
+
+
+def bench_callback(conn, views: list[View], t: dict) -> dict:
+    """Per view: build, then serialise with the plain legend (now) and with component legends (before)."""
+    server_cpu = _server_cpu(conn) or (lambda: 0.0)
+    # Same blocks (heat ramp + five classes) as Dash components; the class bounds do not change the cost.
+    components = risk_legend([1.0, 2.5, 5.0, 7.5], t, True, True)
+    build, now, before, cpu, size = [], [], [], [], []
+    for view in views:
+        c0, s0, t0 = time.process_time(), server_cpu(), time.perf_counter()
+        out = build_risk(conn, view, "7d", None, t, True, True)
+        build.append(_ms(t0))
+        t0 = time.perf_counter()
+        size.append(len(_response(out, out["legend"])))
+        now.append(build[-1] + _ms(t0))
+        cpu.append((time.process_time() - c0 + server_cpu() - s0) * 1000)
+        t0 = time.perf_counter()
+        _response(out, components)
+        before.append(build[-1] + _ms(t0))
+    return {"build": statistics.median(build), "p50": statistics.median(now), "p95": pct(now, 0.95),
+            "cpu": statistics.median(cpu), "b50": statistics.median(before), "b95": pct(before, 0.95),
+            "kb": statistics.median(size) / 1e3}
+
+
+def print_callback(conn, n_views: int, t: dict) -> None:
+    centres = fetch_sample_points(conn, n_views)
+    print(f"\nrisk callback response, heat + cells, 7 d, {len(centres)} viewports of 1920x1080 px per zoom")
+    print(f"{'zoom':>5}{'build p50':>10}{'p50 ms':>8}{'p95 ms':>8}{'CPU ms':>8}{'KB':>7}"
+          f"{'before p50':>11}{'before p95':>11}{'× p95':>7}")
+    for zoom in CALLBACK_ZOOMS:
+        views = [View(viewport(lon, lat, zoom, 1920, 1080), zoom) for lon, lat in centres]
+        r = bench_callback(conn, views, t)
+        print(f"{zoom:>5}{r['build']:>10.1f}{r['p50']:>8.1f}{r['p95']:>8.1f}{r['cpu']:>8.1f}{r['kb']:>7.1f}"
+              f"{r['b50']:>11.1f}{r['b95']:>11.1f}{r['b95'] / r['p95']:>7.1f}", flush=True)
+    print("p50/p95 = build + response JSON with the legend as plain JSON (now); before = the same with the legend "
+          "as Dash components (Dash's Python JSON path); × p95 = before p95 ÷ now p95")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=10)
     ap.add_argument("--cases", type=int, default=50, help="new cases per repeat (default %(default)s)")
+    ap.add_argument("--viewports", type=int, default=12, help="screens per zoom for the callback figures")
     args = ap.parse_args()
     dsn = bench_dsn()
     ensure_loaded(dsn)
@@ -112,6 +171,8 @@ def main() -> int:
     print(f"  incremental vs full: {statistics.median(full) / statistics.median(inc):.1f}x faster; "
           f"vs naive: {statistics.median(naive) / statistics.median(inc):.1f}x faster; "
           f"target < 1000 ms: {'met' if pct(inc, 0.95) < 1000 else 'MISSED'}")
+    with connect(dsn) as conn:
+        print_callback(conn, args.viewports, t)
     return 0
 
 

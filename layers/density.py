@@ -14,7 +14,7 @@ is read without a lookup.
 Speed (bench/density_viewport.py, 2.2 million residents): each (resolution, tag) of the
 published counts is read once per process and kept until the publication stamp changes; a
 viewport is a numpy box test over those arrays; rings are built once per cell; the legend goes
-out as plain JSON (:func:`plain`) so Dash serialises the response with orjson in one pass.
+out as plain JSON (:func:`layers.legend.plain`) so Dash serialises the response with orjson in one pass.
 """
 
 from __future__ import annotations
@@ -24,12 +24,12 @@ from functools import lru_cache
 
 import numpy as np
 from dash import html
-from dash.development.base_component import Component
 
 from geodata.population import ALL, fetch_grid_table
 from geodata.population.read import fetch_grid_at, fetch_published_layer, fetch_tags
 from layers.addresses import _hexagon
 from layers.display import collection_to_display, shifted
+from layers.legend import plain
 from layers.view import View
 
 METRICS = ("count", "per_km2")
@@ -84,7 +84,7 @@ def _ring(cell: int, digits: int, display: bool) -> tuple:
 def build_density(conn, view: View, tag: str | None, metric: str, t: dict, lang: str) -> dict:
     """``{cells, legend, resolution}`` for the viewport: hexagons (display CRS) with ``cell`` (H3
     string), ``v`` (the count or per-km² value; None when suppressed) and ``c`` (class 0..4, -1
-    suppressed); the legend as plain JSON (see :func:`plain`).
+    suppressed); the legend as plain JSON (see :func:`layers.legend.plain`).
 
     Reads the cached published layer (:func:`geodata.population.read.fetch_published_layer`)
     and picks the hexagons in view with numpy: no per-viewport query over population_cell.
@@ -104,21 +104,6 @@ def build_density(conn, view: View, tag: str | None, metric: str, t: dict, lang:
                 for cell, v, c in zip(layer.cell[idx].tolist(), shown, classes, strict=True)]
     legend = density_legend(breaks, metric, res, _tag_name(conn, tag, t, lang), t)
     return {"cells": {"type": "FeatureCollection", "features": features}, "legend": plain(legend), "resolution": res}
-
-
-def plain(component):
-    """A Dash component tree as the plain JSON dicts Dash sends for it.
-
-    Why: Dash serialises a callback's response with orjson, but one component object anywhere in
-    it makes it fall back to walking the whole response in Python — 100+ ms for the ~1,500
-    hexagons sent next to the legend. The browser receives the same JSON either way.
-    """
-    if isinstance(component, Component):
-        out = component.to_plotly_json()
-        return {**out, "props": {k: plain(v) for k, v in out["props"].items()}}
-    if isinstance(component, list | tuple):
-        return [plain(c) for c in component]
-    return component
 
 
 def _tag_name(conn, tag: str | None, t: dict, lang: str) -> str:

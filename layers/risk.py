@@ -21,6 +21,7 @@ from geodata.warnings import risk as gr
 from layers.addresses import _hexagon
 from layers.cases import case_link_id, local_time
 from layers.display import collection_to_display, lonlat_to_display
+from layers.legend import plain
 from layers.view import View
 from layers.warnings import ITEM_TYPE
 
@@ -62,8 +63,9 @@ def _padded(bbox: BBox, metres: float) -> BBox:
 def build_risk(conn, view: View, window: str, frame: int | None, t: dict, want_heat: bool, want_cells: bool,
                scale_bbox=None) -> dict:
     """``{heat, cells, legend, time}`` for the viewport: heat (one-feature GeoJSON for the canvas
-    layer), cells (hexagons with class ``c`` and score ``s``), the legend block and the
-    "as of" label. Layers not wanted come back empty. ``scale_bbox`` (lon/lat) scales classes
+    layer), cells (hexagons with class ``c`` and score ``s``), the legend blocks as plain JSON
+    (:func:`layers.legend.plain`: a component in the response puts the whole heat and cells
+    payload on Dash's slow Python JSON path) and the "as of" label. Layers not wanted come back empty. ``scale_bbox`` (lon/lat) scales classes
     and heat on that box's scores instead of the view's (a snapshot sheet wider than the
     screen it was taken from keeps the screen's colours)."""
     gr.rebuild_risk_surface(conn)
@@ -92,7 +94,8 @@ def build_risk(conn, view: View, window: str, frame: int | None, t: dict, want_h
                                  "c": sum(r.score > b for b in breaks)}} for c, r in surface.items()]
         cells = collection_to_display({"type": "FeatureCollection", "features": feats}, 5)
     label = t["risk_now"] if live else t["risk_as_of"].format(time=local_time(at))
-    return {"heat": heat, "cells": cells, "legend": risk_legend(breaks, t, want_heat, want_cells), "time": label}
+    legend = plain(risk_legend(breaks, t, want_heat, want_cells))
+    return {"heat": heat, "cells": cells, "legend": legend, "time": label}
 
 
 def risk_legend(breaks: list[float], t: dict, heat: bool, cells: bool) -> list:

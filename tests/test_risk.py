@@ -182,3 +182,24 @@ def test_a_case_linked_from_the_warning_and_the_risk_cell_has_distinct_ids(demo_
     from callbacks.case_drawer import case_id_from
 
     assert {case_id_from("link", i) for i in links["warning"] + links["risk"]} == {case_id}
+
+
+def test_risk_layer_response_is_plain_json_with_both_legends(demo_db, place):
+    """The risk callback's whole response is plain JSON (no Dash component): one component in it
+    sends the heat and cell payload through Dash's slow Python serialiser. The legend still holds
+    the heat ramp and the five classes."""
+    from app.i18n import strings
+    from geodata.maps import fetch_extent
+    from layers.risk import build_risk
+    from layers.view import View
+
+    t = strings("zh")
+    with demo_db.connect() as conn:
+        _case(conn, place, place["now"] - timedelta(hours=2))
+        out = build_risk(conn, View(fetch_extent(conn).bbox, 13), "7d", None, t, True, True)
+        conn.rollback()
+    text = json.dumps(out, ensure_ascii=False)  # TypeError on any component object
+    assert out["cells"]["features"] and out["heat"]["features"][0]["properties"]["heat"]
+    assert [b["props"]["className"] for b in out["legend"]] == ["og-legend-block og-risk-legend-heat",
+                                                                "og-legend-block og-risk-legend-cells"]
+    assert t["legend_risk_heat"] in text and t["legend_risk"] in text and text.count("og-swatch og-risk-c") == 5
