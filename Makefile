@@ -60,7 +60,7 @@ test: system venv
 	$(BIN)/python -m pytest
 
 bench: db
-	@set -e; for b in $(filter-out bench/privacy_audit.py,$(wildcard bench/*.py)); do echo "== $$b"; $(BIN)/python $$b; done
+	@set -e; for b in $(wildcard bench/*.py); do echo "== $$b"; $(BIN)/python $$b; done
 
 lint: venv
 	$(BIN)/ruff check app callbacks layers geodata tests bench

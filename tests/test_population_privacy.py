@@ -16,7 +16,9 @@ import math
 import h3
 import numpy as np
 import pandas as pd
+import pytest
 
+from geodata.population import audit as lp_audit
 from geodata.population.publish import expand_atoms, publish_atoms
 
 INF = math.inf
@@ -197,3 +199,43 @@ def test_demo_publication_is_safe_and_right(demo_db):
     tags = {f[0] for f in hidden}
     assert "*" in tags and "drug_rehab" in tags
     assert_safe(audit(pieces, published))
+
+
+# ---- the small demo against the exact attacker (an LP per suppressed figure) ------------------------
+
+@pytest.mark.parametrize("tag", ["*", "elderly_alone"])
+def test_demo_publication_resists_an_lp_attacker(demo_db, tag):
+    with demo_db.connect() as conn:
+        result = lp_audit.audit_tag(conn, tag, K)
+    assert result.suppressed > 300 and result.published > 50
+    assert result.determined == [], f"{len(result.determined)} recoverable ({result.below_k} below k)"
+
+
+def test_the_lp_attacker_finds_a_planted_leak(demo_db):
+    """Publish a hidden res-10 cell's parent and siblings: the cell is then parent − siblings."""
+    with demo_db.connect() as conn:
+        cell, parent = conn.execute(_PLANT_PICK).fetchone()
+        conn.execute(_PLANT_PUBLISH, {"parent": parent, "cell": cell})
+        conn.commit()
+        result = lp_audit.audit_tag(conn, "*", K, only=[(10, cell)])
+    assert result.audited == 1
+    assert result.determined == [(10, cell)] and result.below_k == 1
+
+
+# a hidden '*' res-10 cell under 10 people whose res-9 parent has other children
+_PLANT_PICK = """
+SELECT c.cell, a.h3_r9 FROM population_cell c JOIN address a ON a.h3_r10 = c.cell
+ WHERE c.tag = '*' AND c.res = 10 AND c.n IS NULL
+   AND (SELECT count(*) FROM resident r JOIN address b ON b.id = r.address_id WHERE b.h3_r10 = c.cell) < 10
+   AND (SELECT count(DISTINCT b.h3_r10) FROM address b JOIN resident r ON r.address_id = b.id
+         WHERE b.h3_r9 = a.h3_r9) > 1
+ LIMIT 1"""
+# the parent and every other child get their true counts published
+_PLANT_PUBLISH = """
+UPDATE population_cell p SET n = t.n
+  FROM (SELECT 9 AS res, a.h3_r9 AS cell, count(*)::int AS n FROM resident r JOIN address a ON a.id = r.address_id
+         WHERE a.h3_r9 = %(parent)s GROUP BY 2
+        UNION ALL
+        SELECT 10, a.h3_r10, count(*)::int FROM resident r JOIN address a ON a.id = r.address_id
+         WHERE a.h3_r9 = %(parent)s AND a.h3_r10 <> %(cell)s GROUP BY 2) t
+ WHERE p.tag = '*' AND p.res = t.res AND p.cell = t.cell"""

@@ -11,10 +11,14 @@ for all residents (``"*"``) and for each key-population tag — and decides whic
 3. **Secondary**, until no suppressed figure can be recovered: everything published is
    modelled as sums of atoms (people of one tag in one res-10 cell ∩ grid piece), so parents
    vs their visible children across resolutions, tag vs all residents, and grid table vs
-   hexagons are all in one linear system; :mod:`geodata.population.bounds` propagates
-   integer bounds over it, and every suppressed figure whose bounds meet (``lo == hi``) gets
-   a partner suppressed — its smallest published sibling (same H3 parent; same community for
-   grids), else its parent, else any published figure sharing a piece with it.
+   hexagons are all in one linear system. Per tag it is a flow network, and
+   :mod:`geodata.population.flows` finds *exactly* which suppressed figures an LP attacker
+   pins, and covers each with the cheapest published figures that put it on a cycle
+   (:func:`settle_exact`); across tags (a tag's atom ≤ the all-residents atom)
+   :mod:`geodata.population.bounds` propagates integer bounds, and every suppressed figure
+   whose bounds meet (``lo == hi``) gets a partner suppressed — its smallest published
+   sibling (same H3 parent; same community for grids), else its parent, else any published
+   figure sharing a piece with it.
 
 Only single-tag figures are published (no unions of tags). Zero figures are absent rows
 (nobody of that tag there); a suppressed figure is known to the public only to be ≥ 1.
@@ -28,6 +32,7 @@ import psycopg
 
 from geodata.population import sql as Q
 from geodata.population.bounds import BIG, System, propagate
+from geodata.population.flows import Network
 from geodata.settings import get_settings
 
 ALL = "*"
@@ -103,6 +108,15 @@ def _system(atoms: pd.DataFrame, aggs: pd.DataFrame, pair_agg, pair_atom) -> Sys
     agg_all = np.where(agg_base, -1, agg_ix.reindex(key).to_numpy())
     return System(len(atoms), len(aggs), pair_agg.astype(np.int64), pair_atom.astype(np.int64),
                   atom_all.astype(np.int64), agg_all.astype(np.int64))
+
+
+def _network(atoms: pd.DataFrame, aggs: pd.DataFrame, pair_agg: np.ndarray, pair_atom: np.ndarray) -> Network:
+    level = aggs["level"].to_numpy()[pair_agg]
+    cell = np.full(len(atoms), -1, np.int64)
+    grid = np.full(len(atoms), -1, np.int64)
+    cell[pair_atom[level == 10]] = pair_agg[level == 10]
+    grid[pair_atom[level == GRID]] = pair_agg[level == GRID]
+    return Network(aggs, _parents(aggs), cell, grid, atoms["n"].to_numpy(), atoms["tag"].to_numpy())
 
 
 def primary(aggs: pd.DataFrame, k: int) -> np.ndarray:
@@ -198,12 +212,13 @@ def choose_suppression(atoms: pd.DataFrame, aggs: pd.DataFrame, pair_agg, pair_a
                        k: int) -> tuple[np.ndarray, int]:
     """Suppression mask over ``aggs`` such that no suppressed figure is determined; and rounds run."""
     system = _system(atoms, aggs, pair_agg, pair_atom)
+    network = _network(atoms, aggs, pair_agg, pair_atom)
     n = aggs["n"].to_numpy()
     parent = _parents(aggs)
     hidden = primary(aggs, k)
     partners = None
     for rounds in range(1, 10_000):
-        hidden = hierarchy_pass(parent, n, hidden)
+        hidden = settle_exact(network, hierarchy_pass(parent, n, hidden))
         lo, hi, unsettled = propagate(system, np.where(hidden, 1, n), np.where(hidden, BIG, n))
         exposed = np.flatnonzero(hidden & ((lo >= hi) | unsettled))
         if len(exposed) == 0:
@@ -217,6 +232,23 @@ def choose_suppression(atoms: pd.DataFrame, aggs: pd.DataFrame, pair_agg, pair_a
             continue
         hidden[list(added)] = True
     raise RuntimeError("suppression did not settle")  # pragma: no cover - each round hides more
+
+
+def settle_exact(network: Network, hidden: np.ndarray) -> np.ndarray:
+    """Hide more until the exact per-tag check (:mod:`geodata.population.flows`) pins nothing.
+
+    Each pass covers every pinned figure with the cheapest published figures that put it on a
+    cycle of unknown arcs; a tag with everything hidden pins nothing, so this ends.
+    """
+    hidden = hidden.copy()
+    while True:
+        pinned = np.flatnonzero(network.determined(hidden))
+        if not len(pinned):
+            return hidden
+        more = network.cover(pinned, hidden)
+        if not len(more):  # pragma: no cover - a path always exists while something is published
+            more = np.flatnonzero(~hidden & np.isin(network.tag_of, network.tag_of[pinned]))
+        hidden[more] = True
 
 
 def rebuild_published(conn: psycopg.Connection, k: int | None = None) -> dict[str, int]:

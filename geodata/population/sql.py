@@ -138,3 +138,18 @@ SELECT a.h3_r{res} AS cell, count(*)::int AS n
                                           WHERE t.resident_id = r.id AND t.tag_code = %(tag)s::text))
  GROUP BY 1"""
 COUNT_RESIDENTS = "SELECT count(*) FROM resident"
+
+# -- exact audit (geodata.population.audit): the attacker's pieces, the published figures, and
+# the true count of a figure the attacker pinned (compared with k, never shown) ------------------
+AUDIT_TAGS = "SELECT tag FROM population_cell GROUP BY tag ORDER BY tag <> '*', tag"
+AUDIT_PIECES = "SELECT DISTINCT h3_r10, h3_r9, h3_r8, h3_r7, coalesce(grid_code, '') FROM address"
+AUDIT_CELLS = "SELECT res, cell, n FROM population_cell WHERE tag = %(tag)s"
+AUDIT_GRIDS = "SELECT grid_code, n FROM population_grid WHERE tag = %(tag)s"
+AUDIT_TRUTH_CELL = """
+SELECT count(*) FROM resident r JOIN address a ON a.id = r.address_id
+ WHERE CASE %(res)s::int WHEN 10 THEN a.h3_r10 WHEN 9 THEN a.h3_r9 WHEN 8 THEN a.h3_r8 ELSE a.h3_r7 END = %(key)s
+   AND (%(tag)s = '*' OR EXISTS (SELECT 1 FROM resident_tag t WHERE t.resident_id = r.id AND t.tag_code = %(tag)s))"""
+AUDIT_TRUTH_GRID = """
+SELECT count(*) FROM resident r JOIN address a ON a.id = r.address_id
+ WHERE a.grid_code = %(key)s
+   AND (%(tag)s = '*' OR EXISTS (SELECT 1 FROM resident_tag t WHERE t.resident_id = r.id AND t.tag_code = %(tag)s))"""
