@@ -96,6 +96,55 @@ def ensure_published(dsn: str) -> None:
         conn.commit()
 
 
+STEPS = ("re-derive addresses (UPDATE)", "re-derive facilities, sensors, cases", "recount households",
+         "republication SQL", "republication Python", "grid rows, checks, versions (SQL)", "rest (Python, COPY)")
+
+
+class StepTimer:
+    """Wall milliseconds per step of a save, from the statements it runs (bench only: wraps
+    ``psycopg.Connection.execute`` while active)."""
+
+    def __init__(self):
+        self.runs: list[dict[str, float]] = []
+        self.in_republication = False
+        self._execute = psycopg.Connection.execute
+
+    def step(self, conn: psycopg.Connection, query) -> str:
+        text = query if isinstance(query, str) else query.as_string(conn)
+        if self.in_republication:
+            return "republication SQL"
+        if 'UPDATE "address" f SET grid_code' in text:
+            return STEPS[0]
+        if "SET grid_code = n.code" in text:
+            return STEPS[1]
+        if text.startswith(store.Q.HOUSEHOLDS):
+            return STEPS[2]
+        return STEPS[5]
+
+    def __enter__(self):
+        self.runs.append(dict.fromkeys(STEPS, 0.0))
+        timer, execute = self, self._execute
+
+        def timed_execute(conn, query, params=None, **kw):
+            t = time.perf_counter()
+            try:
+                return execute(conn, query, params, **kw)
+            finally:
+                timer.runs[-1][timer.step(conn, query)] += (time.perf_counter() - t) * 1000
+
+        psycopg.Connection.execute = timed_execute
+        return self
+
+    def __exit__(self, *exc):
+        psycopg.Connection.execute = self._execute
+
+    def close(self, save_ms: float, republication_ms: float) -> None:
+        """Derive the Python parts of the last save from its wall times."""
+        run = self.runs[-1]
+        run["republication Python"] = republication_ms - run["republication SQL"]
+        run["rest (Python, COPY)"] = save_ms - sum(run[s] for s in STEPS if s != "rest (Python, COPY)")
+
+
 def cpu_ms(conn: psycopg.Connection) -> float:
     """CPU milliseconds used so far by this process and the connection's backend."""
     pid = conn.info.backend_pid
@@ -145,10 +194,15 @@ def run(conn: psycopg.Connection, args, community: str, name: str, had: int, rng
 
     save_ms, row_ms, floor_ms, changed, cpu, repub_ms, repub_stats, repub_cpu = [], [], [], [], [], [], [], []
     republish = store.republish_community
+    steps = StepTimer()
 
     def timed_republish(*a, **kw):  # the republication's share of each save
         t0, c0 = time.perf_counter(), cpu_ms(conn)
-        repub_stats.append(republish(*a, **kw))
+        steps.in_republication = True
+        try:
+            repub_stats.append(republish(*a, **kw))
+        finally:
+            steps.in_republication = False
         repub_ms.append((time.perf_counter() - t0) * 1000)
         repub_cpu.append(cpu_ms(conn) - c0)
 
@@ -161,11 +215,13 @@ def run(conn: psycopg.Connection, args, community: str, name: str, had: int, rng
         B.clear_grid_codes(conn, community)
         floor_ms.append((time.perf_counter() - t) * 1000)
         conn.execute("ROLLBACK TO SAVEPOINT b")
+        head = store.fetch_head(conn, community)
         t, c0 = time.perf_counter(), cpu_ms(conn)
-        store.write_grid_set(conn, community, draft50.lonlat(), base_version=store.fetch_head(conn, community),
-                             author="bench", reason="bench")
+        with steps:
+            store.write_grid_set(conn, community, draft50.lonlat(), base_version=head, author="bench", reason="bench")
         save_ms.append((time.perf_counter() - t) * 1000)
         cpu.append(cpu_ms(conn) - c0)
+        steps.close(save_ms[-1], repub_ms[-1])
         changed.append(sum(1 for a, g in zip(*B.fetch_address_grids(conn, community), strict=True) if before.get(a) != g))
         if k == 0:  # Baseline: one UPDATE per address (a per-row trigger's way), timed on
             # SAMPLE addresses and scaled to all of them (the full loop takes minutes).
@@ -182,6 +238,9 @@ def run(conn: psycopg.Connection, args, community: str, name: str, had: int, rng
     print(f"  republication: {repub_stats[0]}")
     print(f"  (baseline: {SAMPLE:,} row-by-row updates timed, scaled to {total:,}); {changed[0]:,} addresses "
           f"changed grid")
+    print("  per step (wall, p50 over the saves):")
+    for name in STEPS:
+        print(f"    {name:<42} {statistics.median(r[name] for r in steps.runs):7.1f} ms")
     line("  floor: one plain UPDATE of those grid codes", floor_ms)
     print(f"  save − floor (the spatial re-derivation, checks, versioning): "
           f"{statistics.median(save_ms) - statistics.median(floor_ms):,.0f} ms; load average "

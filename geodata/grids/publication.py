@@ -162,8 +162,10 @@ def _known(conn: psycopg.Connection, aggs: pd.DataFrame, before: dict, community
     level, key = aggs["level"].to_numpy(), aggs["key"].to_numpy()
     others = sorted(set(key[level == GRID]) - community_codes)
     cells = np.unique(key[np.isin(level, CELL_LEVELS)].astype(np.int64)).tolist()
-    rows = [(int(r), t, str(c), v) for r, t, c, v in conn.execute(Q.CELL_STATES, {"cells": cells})]
-    rows += [(GRID, t, g, v) for g, t, v in conn.execute(Q.GRID_STATES, {"codes": others})]
+    cell_rows = pd.DataFrame(conn.execute(Q.CELL_STATES, {"cells": cells}).fetchall(),
+                             columns=["level", "tag", "key", "v"], dtype=object)
+    cell_rows = cell_rows.assign(level=cell_rows["level"].astype(np.int64), key=cell_rows["key"].astype(str))
+    rows = [(GRID, t, g, v) for g, t, v in conn.execute(Q.GRID_STATES, {"codes": others})]
     rows += [(PREV, t, g, v) for (g, t), v in before.items()]
     coarse = [lv for lv in sorted(CELL_LEVELS, reverse=True) if lv < region_res]
     partial = [] if not coarse else [
@@ -171,7 +173,8 @@ def _known(conn: psycopg.Connection, aggs: pd.DataFrame, before: dict, community
             cols=sql.SQL(", ").join(sql.Identifier(f"h3_r{lv}") for lv in coarse)))
         for lv, c in zip(coarse, row, strict=True)]
     partial += [(GRID, r[0]) for r in conn.execute(Q.PARTIAL_GRIDS, {"codes": others})]
-    state = pd.DataFrame(rows, columns=["level", "tag", "key", "v"]).drop_duplicates(["level", "tag", "key"])
+    state = pd.concat([cell_rows, pd.DataFrame(rows, columns=["level", "tag", "key", "v"], dtype=object)
+                      .astype({"level": np.int64})], ignore_index=True).drop_duplicates(["level", "tag", "key"])
     state = aggs[["level", "tag", "key"]].merge(state.assign(has=True), how="left", on=["level", "tag", "key"])
     has = state["has"].fillna(False).to_numpy(bool)
     v = state["v"].to_numpy(dtype=float, na_value=np.nan)
