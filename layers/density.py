@@ -26,7 +26,14 @@ import numpy as np
 from dash import html
 
 from geodata.population import ALL, fetch_grid_table
-from geodata.population.read import fetch_grid_at, fetch_published_layer, fetch_tags
+from geodata.population.read import (
+    RESOLUTIONS,
+    fetch_grid_at,
+    fetch_published_layer,
+    fetch_tags,
+    warm_published_layers,
+)
+from geodata.population.watch import start_watcher
 from layers.addresses import _hexagon
 from layers.display import collection_to_display, shifted
 from layers.legend import plain
@@ -70,6 +77,11 @@ def _classes(values: np.ndarray, hidden: np.ndarray, breaks: list[float]) -> lis
     return np.where(hidden, -1, cls).tolist()
 
 
+def _digits(res: int) -> int:
+    """Decimals of a ring's coordinates: ~1 m (5) up to res 9, ~0.1 m (6) for the small res-10 cells."""
+    return 5 if res < 10 else 6
+
+
 @lru_cache(maxsize=60_000)
 def _ring(cell: int, digits: int, display: bool) -> tuple:
     """A cell's closed ring as the map draws it (GCJ-02 when ``display``), built once per process."""
@@ -98,12 +110,32 @@ def build_density(conn, view: View, tag: str | None, metric: str, t: dict, lang:
     breaks = nice_breaks(values[~hidden].astype(float).tolist())
     classes = _classes(values, hidden, breaks)
     shown = values.tolist() if metric == "count" else np.round(values, 1).tolist()
-    digits, display = (5 if res < 10 else 6), shifted()
+    digits, display = _digits(res), shifted()
     features = [{"type": "Feature", "geometry": {"type": "Polygon", "coordinates": (_ring(cell, digits, display),)},
                  "properties": {"cell": format(cell, "x"), "v": None if c < 0 else v, "c": c}}
                 for cell, v, c in zip(layer.cell[idx].tolist(), shown, classes, strict=True)]
     legend = density_legend(breaks, metric, res, _tag_name(conn, tag, t, lang), t)
     return {"cells": {"type": "FeatureCollection", "features": features}, "legend": plain(legend), "resolution": res}
+
+
+def warm_density(conn) -> int:
+    """Read every published layer into this process's cache and build the hexagon rings of
+    every inhabited cell (rings never change; a publication only adds a few new ones), so the
+    first request after a worker start or a publication is served from memory. Returns the
+    number of rings built or found."""
+    warm_published_layers(conn)
+    display, rings = shifted(), 0
+    for res in RESOLUTIONS:
+        for cell in fetch_published_layer(conn, res).cell.tolist():
+            _ring(cell, _digits(res), display)
+            rings += 1
+    return rings
+
+
+def start_density_warmer():
+    """Keep the density layer warm from a background thread of this process (see
+    :mod:`geodata.population.watch`); returns the event that stops it."""
+    return start_watcher(warm_density)
 
 
 def _tag_name(conn, tag: str | None, t: dict, lang: str) -> str:

@@ -149,3 +149,45 @@ def test_cached_layer_follows_every_change_of_the_publication(demo_db):
         published = stored(conn)
     assert cells["features"] and all(published[h3.str_to_int(f["properties"]["cell"])] == f["properties"]["v"]
                                      for f in cells["features"])
+
+
+def test_warmer_reads_every_layer_at_start_and_again_after_a_committed_publication(demo_db):
+    """The dashboard's background warmer (migration 0017's NOTIFY): every (resolution, tag) layer
+    is cached before any request, and a committed change of the published counts is read again
+    without a request; an uncommitted one is not (NOTIFY comes at commit)."""
+    import threading
+    import time
+
+    from geodata.population.read import _LAYERS, fetch_publication_stamp, fetch_tags
+    from geodata.population.watch import start_watcher
+    from layers.density import _ring, warm_density
+
+    runs = []
+    done = threading.Event()
+
+    def warm(conn):
+        runs.append(warm_density(conn))
+        done.set()
+
+    def stamps() -> set[str]:
+        return {layer.stamp for layer in _LAYERS.values()}
+
+    _LAYERS.clear()
+    _ring.cache_clear()
+    stop = start_watcher(warm, demo_db.dsn)
+    try:
+        assert done.wait(30)  # at start
+        with demo_db.connect() as conn:
+            stamp, tags = fetch_publication_stamp(conn), fetch_tags(conn)
+            assert {(r, t) for r, t in _LAYERS} == {(r, t) for r in (7, 8, 9, 10) for t in ["*", *(x["code"] for x in tags)]}
+            assert stamps() == {stamp} and runs[0] > 0 and _ring.cache_info().currsize == runs[0]
+            done.clear()
+            conn.execute("UPDATE population_cell SET n = n + 1 WHERE res = 10 AND tag = '*' AND n > 50")
+            time.sleep(1)
+            assert not done.is_set() and stamps() == {stamp}  # not committed: nothing heard
+            conn.commit()
+            new = fetch_publication_stamp(conn)
+        assert done.wait(30) and new != stamp
+        assert stamps() == {new} and len(runs) == 2  # every layer read again, once, without a request
+    finally:
+        stop.set()

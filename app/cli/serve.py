@@ -33,7 +33,9 @@ def cmd_serve(args) -> int:
     print(f"OneGrid dashboard on http://{host}:{port}/")
     if args.dev:
         from app.factory import create_app
+        from layers.density import start_density_warmer
 
+        start_density_warmer()
         create_app().run(host=host, port=port, debug=True)
         return 0
     from gunicorn.app.base import BaseApplication
@@ -61,10 +63,14 @@ def build_server():
     behind a flag it sets before the work is done, so the browser's parallel first requests to
     a fresh worker's thread pool could be answered half set up: a 500 for react-dom and a page
     stuck on "Loading..." — on a wall screen, until someone reloads it. One request here
-    finishes the setup before the worker accepts connections.
+    finishes the setup before the worker accepts connections. The worker also keeps its copy of
+    the published population counts warm from a background thread (read now and after each
+    publication), so the first density request does not pay for reading them.
     """
     from app.factory import create_app
+    from layers.density import start_density_warmer
 
     server = create_app().server
     server.test_client().get("/")
+    start_density_warmer()
     return server

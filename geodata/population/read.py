@@ -97,6 +97,21 @@ def fetch_published_layer(conn: psycopg.Connection, res: int, tag: str | None = 
     return layer
 
 
+def warm_published_layers(conn: psycopg.Connection) -> int:
+    """Read every (resolution, tag) of the published counts into this process's cache (those
+    already current cost one stamp read each); returns how many layers are cached.
+
+    For a background thread (:mod:`geodata.population.watch`) at worker start and after each
+    publication, so no map request pays for the read: res 10 first, the slowest (~21,000
+    cells, hexagon shapes built once per process).
+    """
+    tags = [ALL, *(r["code"] for r in fetch_tags(conn))]
+    for res in sorted(RESOLUTIONS, reverse=True):
+        for tag in tags:
+            fetch_published_layer(conn, res, tag)
+    return len(RESOLUTIONS) * len(tags)
+
+
 @lru_cache(maxsize=120_000)
 def cell_shape(cell: int) -> tuple[float, float, float, float, float]:
     """(area km², min lon, min lat, max lon, max lat) of an H3 cell's hexagon (EPSG:4326).

@@ -62,6 +62,8 @@ SALT = "SELECT value FROM og_setting WHERE key = 'population_ref_salt'"
 # Published counts of one resolution and tag (cached per process by the publication stamp).
 CELLS_ALL = "SELECT cell, n FROM population_cell WHERE res = %(res)s AND tag = %(tag)s ORDER BY cell"
 CELL_STAMP = "SELECT stamp FROM population_cell_stamp"  # changes with every change to population_cell
+# Notified at the commit of every change to population_cell (migration 0017).
+LISTEN_CELLS = "LISTEN onegrid_population_cell"
 GRID_TABLE = """
 SELECT t.code, t.name_zh, t.name_en, t.colour, g.n, g.grid_code IS NOT NULL AS present
   FROM (SELECT '*' AS code, '全部居民' AS name_zh, 'All residents' AS name_en, '#e0e0e0' AS colour, 0 AS sort
