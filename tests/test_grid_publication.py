@@ -285,3 +285,21 @@ def test_import_without_replace_rederives_and_republishes(demo_db, tmp_path):
         pieces, published = world(conn, before, old_grid)
         assert not recoverable(pieces, published)
         assert store.fetch_versions(conn, C)[0]["kind"] == "import"
+
+
+def test_region_is_every_address_of_the_cells_even_when_an_envelope_is_stale(demo_db):
+    """The region is found through address_cell's envelopes; a stale (too small) envelope is
+    caught by the exact counts and the region is scanned instead."""
+    from geodata.grids import publication
+
+    region = "SELECT id FROM address WHERE h3_r7 IN (SELECT h3_r7 FROM address WHERE community_code = %s) ORDER BY id"
+    with demo_db.connect() as conn:
+        rebuild_published(conn)
+        truth = [r[0] for r in conn.execute(region, (C,))]
+        assert len(truth) > conn.execute("SELECT count(*) FROM address WHERE community_code = %s", (C,)).fetchone()[0]
+        for stale in (False, True):
+            if stale:  # every res-7 envelope shrunk to a point: the indexed lookup finds nothing
+                conn.execute("UPDATE address_cell SET geom = ST_Envelope(ST_PointOnSurface(geom)) WHERE res = 7")
+            publication.capture_before(conn, C)
+            publication._stage_region(conn, 7)
+            assert [r[0] for r in conn.execute("SELECT id FROM og_region ORDER BY id")] == truth
