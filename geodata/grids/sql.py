@@ -98,8 +98,7 @@ UPDATE grid g SET households = n.hh
  CROSS JOIN LATERAL (SELECT count(*) AS hh FROM household h JOIN address a ON a.id = h.address_id
                       WHERE a.grid_code = g2.code OFFSET 0) n
  WHERE g2.community_code = %(c)s AND g.code = g2.code AND g.households IS DISTINCT FROM n.hh"""
-# After an import added grids: a community without addresses keeps the households its file gave.
-HOUSEHOLDS_IF_ADDRESSES = HOUSEHOLDS + " AND EXISTS (SELECT 1 FROM address a WHERE a.community_code = %(c)s)"
+HAS_ADDRESSES = "SELECT EXISTS (SELECT 1 FROM address WHERE community_code = %(c)s)"
 # Set-based guard after writing (the validation ran before; this catches anything it missed).
 OVERLAPS = """
 SELECT a.code, b.code, round(ST_Area(ST_Intersection(a.geom, b.geom)::geography)::numeric, 1)

@@ -187,7 +187,9 @@ def rederive_added(conn: psycopg.Connection, community: str) -> None:
         raise NotFound(f"community {community!r} does not exist")
     codes = sorted(r[0] for r in conn.execute(Q.GRID_CODES, {"c": community}))
     before = capture_before(conn, community)
-    _rederive(conn, {"c": community, "codes": codes, "open": list(OPEN_STATES)}, Q.HOUSEHOLDS_IF_ADDRESSES)
+    p = {"c": community, "codes": codes, "open": list(OPEN_STATES)}
+    addressed = conn.execute(Q.HAS_ADDRESSES, p).fetchone()[0]  # else the file's households stand
+    _rederive(conn, p, *((Q.HOUSEHOLDS,) if addressed else ()))
     republish_community(conn, community, before)
 
 
