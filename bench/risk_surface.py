@@ -77,8 +77,8 @@ def add_data(conn, rng: random.Random, points: list, sensors: list, n_cases: int
                       values)
 
 
-#: Zooms of the callback figures: district (res-7 sums), street, block, grid (res 8).
-CALLBACK_ZOOMS = (11, 13, 15, 17)
+#: Zooms of the callback figures: district (res-7 sums), street, block (res 8), grid (heat at res 10).
+CALLBACK_ZOOMS = (11, 13, 15, 16, 17)
 
 
 def _response(out: dict, legend) -> bytes:

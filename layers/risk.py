@@ -18,6 +18,7 @@ from dash import html
 
 from geodata.geometry import BBox
 from geodata.warnings import risk as gr
+from geodata.warnings.risk_fine import FINE_RES, fetch_fine_scores
 from layers.addresses import _hexagon
 from layers.cases import case_link_id, local_time
 from layers.display import collection_to_display, lonlat_to_display
@@ -31,8 +32,11 @@ FRAMES = 12
 DISTRICT_ZOOM = 11
 #: Class upper bounds as shares of the view's 95th-percentile score (five classes).
 CLASS_SHARES = (0.1, 0.25, 0.5, 0.75)
-#: Heat radius per cell, metres (a bit over the res-8 hexagon's circumradius, so blobs merge).
-HEAT_RADIUS_M = {7: 1800, 8: 700}
+#: Heat radius per cell, metres (a bit over the hexagon's circumradius, so blobs merge).
+HEAT_RADIUS_M = {7: 1800, 8: 700, FINE_RES: 100}
+#: From this zoom the heatmap is drawn from res-10 cells (geodata.warnings.risk_fine): res-8
+#: centres are ~800 m apart, 4–8 screen-widths of blobs at zoom 16–17.
+FINE_ZOOM = 16
 
 
 def frame_time(conn, window: str, frame: int | None) -> tuple[datetime, bool]:
@@ -76,18 +80,15 @@ def build_risk(conn, view: View, window: str, frame: int | None, t: dict, want_h
     breaks = _classes(scale)
     empty = {"type": "FeatureCollection", "features": []}
     heat, cells = empty, empty
-    if want_heat:
-        pts = []
+    if want_heat and view.zoom >= FINE_ZOOM:
+        fine = fetch_fine_scores(conn, window, at, _padded(view.bbox, 2 * HEAT_RADIUS_M[FINE_RES]))
+        wide = fine if scale_bbox is None else fetch_fine_scores(conn, window, at, scale_bbox)
+        heat = _heat(fine, gr.score_scale(list(wide.values())), FINE_RES, view, f"{window}-{frame}")
+    elif want_heat:
         # Cells just outside the view still reach into it with their blob: without them a
         # street-zoom view showed one or two spots and empty edges.
-        for c, r in _surface(conn, window, at, _padded(view.bbox, HEAT_RADIUS_M[res]), res).items():
-            lat, lng = h3.api.basic_int.cell_to_latlng(c)
-            x, y = lonlat_to_display(lng, lat)
-            pts.append([round(y, 5), round(x, 5), round(min(1.0, r.score / scale), 3)])
-        cx, cy = lonlat_to_display((view.bbox.minlon + view.bbox.maxlon) / 2, (view.bbox.minlat + view.bbox.maxlat) / 2)
-        heat = {"type": "FeatureCollection", "features": [{
-            "type": "Feature", "geometry": {"type": "Point", "coordinates": [cx, cy]},
-            "properties": {"heat": pts, "radius": HEAT_RADIUS_M[res], "key": f"{window}-{frame}-{len(pts)}"}}]}
+        padded = _surface(conn, window, at, _padded(view.bbox, HEAT_RADIUS_M[res]), res)
+        heat = _heat({c: r.score for c, r in padded.items()}, scale, res, view, f"{window}-{frame}")
     if want_cells:
         feats = [{"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [list(map(list, _hexagon(c, 5)))]},
                   "properties": {"cell": str(c), "s": round(r.score, 1),
@@ -96,6 +97,20 @@ def build_risk(conn, view: View, window: str, frame: int | None, t: dict, want_h
     label = t["risk_now"] if live else t["risk_as_of"].format(time=local_time(at))
     legend = plain(risk_legend(breaks, t, want_heat, want_cells))
     return {"heat": heat, "cells": cells, "legend": legend, "time": label}
+
+
+def _heat(scores: dict[int, float], scale: float, res: int, view: View, key: str) -> dict:
+    """The heat layer's one feature: ``[lat, lng, score / scale]`` per cell (display datum, Leaflet
+    order) and the blob radius in metres."""
+    pts = []
+    for c, score in scores.items():
+        lat, lng = h3.api.basic_int.cell_to_latlng(c)
+        x, y = lonlat_to_display(lng, lat)
+        pts.append([round(y, 5), round(x, 5), round(min(1.0, score / scale), 3)])
+    cx, cy = lonlat_to_display((view.bbox.minlon + view.bbox.maxlon) / 2, (view.bbox.minlat + view.bbox.maxlat) / 2)
+    return {"type": "FeatureCollection", "features": [{
+        "type": "Feature", "geometry": {"type": "Point", "coordinates": [cx, cy]},
+        "properties": {"heat": pts, "radius": HEAT_RADIUS_M[res], "res": res, "key": f"{key}-{res}-{len(pts)}"}}]}
 
 
 def risk_legend(breaks: list[float], t: dict, heat: bool, cells: bool) -> list:

@@ -203,3 +203,48 @@ def test_risk_layer_response_is_plain_json_with_both_legends(demo_db, place):
     assert [b["props"]["className"] for b in out["legend"]] == ["og-legend-block og-risk-legend-heat",
                                                                 "og-legend-block og-risk-legend-cells"]
     assert t["legend_risk_heat"] in text and t["legend_risk"] in text and text.count("og-swatch og-risk-c") == 5
+
+
+def test_fine_heat_refines_the_res8_surface_and_follows_the_zoom(demo_db, place):
+    """The res-10 terms behind the heatmap at zoom ≥ 16: a case counts in its own res-10 cell and
+    half of it in the six around; a warning its level's points at its sensor's cell; the same
+    total as the res-8 surface; vulnerability from the published res-10 counts only."""
+    from app.i18n import strings
+    from geodata.geometry import BBox
+    from geodata.population import fetch_counts_by_cell
+    from geodata.warnings.risk_fine import fetch_fine_scores
+    from layers.risk import build_risk
+    from layers.view import View
+
+    at, lon, lat = place["now"], place["lon"], place["lat"]
+    box = BBox(lon - 0.02, lat - 0.02, lon + 0.02, lat + 0.02)
+    with demo_db.connect() as conn:
+        conn.execute("UPDATE risk_weight SET value = 0 WHERE factor = 'vulnerability'")
+        _case(conn, place, at - timedelta(seconds=1))
+        _case(conn, place, at - timedelta(hours=48))
+        _case(conn, place, at - timedelta(days=8))  # outside the window
+        gw.write_readings(conn, [place["G1"], place["S1"]], [at - timedelta(hours=2)] * 2, [30.0, 2.5])  # red, blue
+        gr.refresh_case_cells(conn)
+        fine = fetch_fine_scores(conn, "7d", at, box)
+        own = h3.api.basic_int.latlng_to_cell(lat, lon, 10)
+        decay = math.exp(-math.log(2) / 48 / 3600) + 0.5
+        assert fine[own] == pytest.approx(decay + 18, rel=1e-4) and len(fine) == 7
+        assert all(fine[n] == pytest.approx(0.5 * decay, rel=1e-4) for n in h3.api.basic_int.grid_ring(own, 1))
+        coarse = gr.fetch_risk_surface(conn, "7d", at=at, bbox=box)
+        assert sum(fine.values()) == pytest.approx(sum(r.score for r in coarse.values()), rel=1e-6)
+        past = fetch_fine_scores(conn, "7d", at - timedelta(hours=3), box)  # playback: warnings not open yet
+        assert past[own] == pytest.approx(2 ** (-45 / 48), rel=1e-3)
+        conn.execute("UPDATE risk_weight SET value = 0.02 WHERE factor = 'vulnerability'")
+        people: dict[int, int] = {}
+        for tag in gr.VULNERABLE_TAGS:
+            f = fetch_counts_by_cell(conn, 10, tag, box)
+            f = f[~f["suppressed"]]  # a suppressed count adds nothing
+            for c, n in zip(f["cell"].tolist(), f["n"].tolist(), strict=True):
+                people[c] = people.get(c, 0) + int(n)
+        with_people = fetch_fine_scores(conn, "7d", at, box)
+        assert people and all(with_people[c] - fine.get(c, 0) == pytest.approx(0.02 * n) for c, n in people.items())
+        t = strings("zh")
+        for zoom, res, metres in ((15, 8, 700), (16, 10, 100), (17, 10, 100)):
+            props = build_risk(conn, View(box, zoom), "7d", None, t, True, False)["heat"]["features"][0]["properties"]
+            assert (props["res"], props["radius"]) == (res, metres) and props["heat"], zoom
+        conn.rollback()

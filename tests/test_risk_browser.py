@@ -2,7 +2,8 @@
 
 - the heatmap reads at every zoom: at 11, 14 and 16 the hottest spot in view takes the top of
   the ramp, the blob radius stays within a readable size, and at street zoom the surface is
-  spots, not one wash over the whole map; the canvas sits in its own pane above the grid fills;
+  spots, not one wash over the whole map; from zoom 16 it is drawn from res-10 cells; the
+  canvas sits in its own pane above the grid fills;
 - a case linked from the warning detail and from the risk cell detail at the same time: both
   links work (ids carry the panel, so they differ) and the page reports no error.
 Screenshots: /tmp/shots/risk-heat-z*.png, /tmp/shots/risk-both-panels.png.
@@ -23,7 +24,8 @@ _CANVAS = """(() => { const c = document.querySelector('.og-heat-canvas');
     const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0, red = 0;
     for (let i = 0; i < d.length; i += 4) { if (d[i + 3] > 0) { n++; if (d[i] > 200 && d[i + 1] < 60) red++; } }
     return {radius: Number(c.dataset.radius), painted: n / (c.width * c.height), red: red,
-            pane: c.parentElement.className, zoom: window.onegrid.heat.current._map.getZoom()}; })()"""
+            pane: c.parentElement.className, zoom: window.onegrid.heat.current._map.getZoom(),
+            metres: window.onegrid.heat.current.options.radius}; })()"""
 
 
 def _layer(pg, name: str) -> None:
@@ -63,7 +65,9 @@ def test_heat_reads_at_every_zoom_and_a_case_in_two_panels_keeps_unique_ids(serv
             assert s["red"] > 20, (zoom, s)  # the hottest spot in view is red at every zoom
             assert 8 <= s["radius"] <= 90, (zoom, s)
         assert seen[16]["painted"] < 0.6, seen[16]  # street zoom: spots, not one wash (was 100 %)
-        assert seen[11]["radius"] < seen[14]["radius"] <= seen[16]["radius"], seen
+        assert seen[11]["radius"] < seen[14]["radius"], seen
+        # Zoom 16: res-10 cells (100 m blobs), not res-8 ones (700 m, capped at 90 px, ~400 px apart).
+        assert (seen[14]["metres"], seen[16]["metres"]) == (700, 100), seen
 
         # The warning → a case, from the panel; its detail then links the case.
         pg.locator("#og-warn-list .og-warn-item").first.click()

@@ -248,9 +248,10 @@ def fetch_db_now(conn: psycopg.Connection) -> datetime:
     return conn.execute(_NOW).fetchone()[0]
 
 
-def score_scale(surface: dict[int, CellRisk]) -> float:
-    """A robust top of the scores (95th percentile, at least 1) for colour ramps."""
-    scores = sorted(r.score for r in surface.values())
+def score_scale(surface: dict[int, CellRisk] | list[float]) -> float:
+    """A robust top of the scores (95th percentile, at least 1) for colour ramps; ``surface`` is
+    a surface or plain scores."""
+    scores = sorted(r.score for r in surface.values()) if isinstance(surface, dict) else sorted(surface)
     if not scores:
         return 1.0
     return max(1.0, scores[min(len(scores) - 1, math.ceil(0.95 * len(scores)) - 1)])
