@@ -2,7 +2,8 @@
 DataTable, Leaflet's zoom control and leaflet-draw draw themselves (search box, select-all buttons,
 "no options", tooltips, the editor's draw toolbar) speaks Chinese on the command map (with its
 report and export panels open), the grid editor, the planner and the wall; on ``?lang=en`` the
-same places speak English (the translation follows the page, it is not hard-wired)."""
+same places speak English (the translation follows the page, it is not hard-wired). The print
+and briefing pages' tab titles are in the server's language."""
 
 from __future__ import annotations
 
@@ -84,6 +85,9 @@ def test_no_built_in_english_on_chinese_pages_and_english_on_english_pages(demo_
     with dashboard(demo_db.dsn) as url, chromium_page() as pg:
         zh = _visit(pg, url, "zh")
         en = _visit(pg, url, "en")
+        for path, name in (("/briefing", "每日简报"), ("/print", "指挥地图")):  # the print pages' tab titles
+            pg.goto(url + path)
+            pg.wait_for_function(f"document.title === 'OneGrid {name}'", timeout=30_000)
         assert not pg.errors, pg.errors
     english = {where: sorted(t for t in texts if BUILT_IN.match(t)) for where, texts in zh.items()}
     assert not any(english.values()), english

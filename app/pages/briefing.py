@@ -12,9 +12,11 @@ from dash import html
 from app.i18n import strings
 from app.pages.print import map_box
 from geodata.errors import OneGridError
+from geodata.settings import get_settings
 from layers.screen_briefing import build_briefing
 
-dash.register_page(__name__, path="/briefing", name="Daily briefing", title="OneGrid briefing")
+dash.register_page(__name__, path="/briefing", name="Daily briefing",
+                   title=lambda: f"OneGrid {strings(get_settings().lang)['brief_title']}")
 
 log = logging.getLogger(__name__)
 

@@ -19,11 +19,14 @@ from dash_extensions.javascript import Namespace
 
 from app.i18n import strings
 from geodata.errors import OneGridError
+from geodata.settings import get_settings
 from layers.basemap import build_tile_layer
 from layers.screen_print import build_sheet
 from layers.screen_spec import parse_spec
 
-dash.register_page(__name__, path="/print", name="Print sheet", title="OneGrid print")
+# The tab title in the server's language (a sheet's own language is in its spec, not known here).
+dash.register_page(__name__, path="/print", name="Print sheet",
+                   title=lambda: f"OneGrid {strings(get_settings().lang)['print_title_suffix']}")
 
 log = logging.getLogger(__name__)
 ns = Namespace("onegrid", "map")
