@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import geopandas as gpd
 import pytest
@@ -13,14 +13,14 @@ from geodata.errors import ImportRejected
 
 # (text as in a file, the instant it means; naive text is district time, Asia/Shanghai in the demo)
 SPELLINGS = [
-    ("2026-10-01 08:30", datetime(2026, 10, 1, 0, 30, tzinfo=timezone.utc)),
-    ("2026-10-01T08:30:00+08:00", datetime(2026, 10, 1, 0, 30, tzinfo=timezone.utc)),
-    ("2026-10-01T00:30:00Z", datetime(2026, 10, 1, 0, 30, tzinfo=timezone.utc)),
-    ("2026-10-01 08:30:00-0500", datetime(2026, 10, 1, 13, 30, tzinfo=timezone.utc)),
-    ("2026-10-01T0830+0800", datetime(2026, 10, 1, 0, 30, tzinfo=timezone.utc)),
-    ("2026-10-01", datetime(2026, 9, 30, 16, 0, tzinfo=timezone.utc)),  # a date: local midnight
-    ("2026/10/02 9:00", datetime(2026, 10, 2, 1, 0, tzinfo=timezone.utc)),
-    ("2026-05-01 00:17:55.828469+08:00", datetime(2026, 4, 30, 16, 17, 55, 828469, tzinfo=timezone.utc)),
+    ("2026-10-01 08:30", datetime(2026, 10, 1, 0, 30, tzinfo=UTC)),
+    ("2026-10-01T08:30:00+08:00", datetime(2026, 10, 1, 0, 30, tzinfo=UTC)),
+    ("2026-10-01T00:30:00Z", datetime(2026, 10, 1, 0, 30, tzinfo=UTC)),
+    ("2026-10-01 08:30:00-0500", datetime(2026, 10, 1, 13, 30, tzinfo=UTC)),
+    ("2026-10-01T0830+0800", datetime(2026, 10, 1, 0, 30, tzinfo=UTC)),
+    ("2026-10-01", datetime(2026, 9, 30, 16, 0, tzinfo=UTC)),  # a date: local midnight
+    ("2026/10/02 9:00", datetime(2026, 10, 2, 1, 0, tzinfo=UTC)),
+    ("2026-05-01 00:17:55.828469+08:00", datetime(2026, 4, 30, 16, 17, 55, 828469, tzinfo=UTC)),
 ]
 
 

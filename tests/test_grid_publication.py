@@ -18,6 +18,7 @@ from shapely.geometry import mapping
 
 from geodata.grids import editor as E
 from geodata.grids import store
+from geodata.population import audit as lp_audit
 from geodata.population.publish import rebuild_published
 
 C = "310113106002"  # three grids in the demo
@@ -108,6 +109,30 @@ def recoverable(pieces, published) -> dict:
     return found | {f: "differenced" for f in differenced(pieces, published)}
 
 
+def lp_recoverable(pieces, published, codes: list[str]) -> set[tuple]:
+    """The exact attacker (an LP per figure, geodata.population.audit) on every figure at once —
+    cells, grids now and before —, asked about the hidden figures of the community's grids (new
+    and old) and of the H3 cells holding its people."""
+    out = set()
+    mine = {p[1:5] for p in pieces if p[5] in codes or p[6] in codes}
+    near = {(lv, c) for c10, c9, c8, c7 in mine for lv, c in ((10, c10), (9, c9), (8, c8), (7, c7))}
+    for tag in sorted({p[0] for p in pieces}):
+        own = {f: n for f, n in published.items() if f[0] == tag}
+        members: dict[tuple, list[int]] = {}
+        index = 0
+        for p in (p for p in pieces if p[0] == tag):
+            keys = [(tag, 10, p[1]), (tag, 9, p[2]), (tag, 8, p[3]), (tag, 7, p[4]), (tag, "grid", p[5]),
+                    (tag, "old", p[6])]
+            for k in keys:
+                if k in own:
+                    members.setdefault(k, []).append(index)
+            index += 1
+        targets = [f for f, n in own.items() if n is None and ((f[1] in ("grid", "old") and f[2] in codes)
+                                                                or (f[1], f[2]) in near)]
+        out |= set(lp_audit.determined(members, index, own, targets))
+    return out
+
+
 def small_west_piece(conn, grid: str, people: int = 3) -> float:
     """Leave ``people`` residents at the westmost inhabited address of ``grid``; returns a longitude
     just east of it (a split there cuts off a grid of ``people`` residents)."""
@@ -189,6 +214,7 @@ def test_small_new_grid_is_not_recoverable_from_the_figures_before_the_save(demo
         small = [f for f in published if f[1] == "grid" and f[0] == "*" and f[2] in codes and published[f] is None]
         assert small, "the split should leave a grid below k"
         assert not recoverable(pieces, published)
+        assert not lp_recoverable(pieces, published, sorted(set(codes) | {g for g, _ in before}))
         # the same audit catches a naive republication (figures below k hidden, nothing else)
         naive = dict(published)
         truth = {(g, t): n for g, t, n in conn.execute(TRUTH, {"c": C})}

@@ -1,34 +1,44 @@
 """Republish one community's grid population figures after a grid save (caller's transaction).
 
 A grid save changes only which grid each address belongs to, so the published H3 cell
-counts (``population_cell``) keep their values; only the community's grid figures
-(``population_grid``) change. They are recomputed here, with suppression chosen so that the
-save reveals nothing new to an attacker who holds every figure ever published:
+counts (``population_cell``) keep their values; the community's grid figures
+(``population_grid``) change. They are recomputed here, with suppression chosen in two
+strengths of attacker:
 
-* The cells keep their published/suppressed state (a cell once published stays known, so
-  hiding it now would protect nothing); only the community's new grid figures can be hidden.
-* The attacker keeps the figures published *before* the save: the community's old grid
-  figures stay in the system as known equations over the same people (atoms are refined
-  to (H3 res-10 cell, new grid, old grid) pieces), so a split whose small half would be
-  the old total minus the published half gets its published half hidden too.
-* The linear system is local: every person in the H3 res-7 cells that hold the
-  community's addresses (complete cells at every resolution), the grids of other
-  communities there, the old and the new grids. A grid of another community that reaches
-  outside that region is modelled with a stronger attacker who knows its outside part
-  exactly (its published figure becomes the exact count inside the region).
-* A suppressed figure counts as exposed when bound propagation
-  (:func:`geodata.population.bounds.propagate`) determines it after the save but did not
-  before it (same model, without the new figures): the save must add no exposure.
-* Bound propagation works piece by piece and misses the difference of two large sums (old
-  grid − the published part that kept its code = the split-off part), so the grid figures
-  also get an exact check: per tag, a hidden grid figure (old or new) must not be a linear
-  combination of the known ones over the (new grid, old grid) pairs that hold people.
+**On screen, exactly.** Nothing published after the save — cells and every grid now — may
+let a linear-programming attacker pin a suppressed figure (the promise of the density layer).
+Per tag, cells and one grid partition form a flow network (:mod:`geodata.population.flows`),
+so this is decided exactly (:class:`_Flows`); new figures are hidden to cover what it pins and,
+only when no new figure can (a new grid drawn along published cells can give away a small
+count), the published cells involved are suppressed as well.
+
+**With history, as far as it can be checked cheaply.** The attacker also keeps the figures
+published *before* the save: the community's old grid figures stay in the system as known
+equations over the same people (atoms are refined to (H3 res-10 cell, new grid, old grid)
+pieces), cells count as known at their old values, and a figure counts as exposed when it
+is determined after the save but not before it:
+
+* an exact check of old against new grid figures (:class:`_Span`): per tag, a hidden grid
+  figure must not be a linear combination of the known ones over the (new grid, old grid)
+  pairs that hold people (a split whose small half is the old total minus the published half
+  gets its published half hidden too);
+* bound propagation (:func:`geodata.population.bounds.propagate`) over cells, old and new
+  grids together. Three families (cells, old grids, new grids) are no longer one network, so
+  an LP combining all three can still pin what these two miss; ``residual`` counts what is
+  left determined when no new figure is left to hide.
+
+The linear system is local: every person in the H3 res-7 cells that hold the community's
+addresses (complete cells at every resolution), the grids of other communities there, the
+old and the new grids. A grid of another community that reaches outside that region is
+modelled with a stronger attacker who knows its outside part exactly (its published figure
+becomes the exact count inside the region).
 
 Grids whose people did not change keep their old figures verbatim. Rules 1 and 2 of
 :mod:`geodata.population.publish` (fewer than k people; complement below k) apply to the
-new figures, then partners are hidden — the smallest published new figure of the same tag
-sharing people with the exposed one, else of the same tag, else any sharing people — until
-nothing new is exposed.
+new figures, then partners are hidden — the cheapest cycle-closing figures for the exact
+network check; the smallest published new figure of the same tag sharing people with the
+exposed one, else of the same tag, else any sharing people, for the others — until nothing
+new is exposed.
 """
 
 from __future__ import annotations
@@ -42,6 +52,7 @@ from scipy.sparse import csgraph  # noqa: F401 - makes sparse.csgraph available
 
 from geodata.grids import sql as Q
 from geodata.population.bounds import BIG, System, propagate
+from geodata.population.flows import Network
 from geodata.population.publish import ALL
 from geodata.settings import get_settings
 
@@ -278,6 +289,65 @@ class _Span:
         return out & unknown[:self.n_aggs]
 
 
+class _Flows:
+    """The exact per-tag check of cells and grids together (:mod:`geodata.population.flows`).
+
+    Cells and one grid partition form a flow network; the attacker holds two partitions here
+    (the community's grids before and after the save), which is not one. So the check runs on
+    the network *after* the save (cells, every grid now) and compares it with the network
+    *before* (cells, the old grids, other grids): a figure pinned after but not before is
+    exposed by the save. Old against new grids is :class:`_Span`'s part; what needs all three
+    families at once is left to bound propagation.
+    """
+
+    def __init__(self, atoms: pd.DataFrame, aggs: pd.DataFrame, pair_agg: np.ndarray, pair_atom: np.ndarray,
+                 new: np.ndarray, known: np.ndarray):
+        level = aggs["level"].to_numpy()
+        at = {lv: np.full(len(atoms), -1, np.int64) for lv in (*CELL_LEVELS, GRID, PREV)}
+        for lv in at:
+            sel = level[pair_agg] == lv
+            at[lv][pair_atom[sel]] = pair_agg[sel]
+        parent = np.full(len(aggs), -1, np.int64)
+        for lv in (8, 9, 10):
+            sel = level[pair_agg] == lv
+            parent[pair_agg[sel]] = at[lv - 1][pair_atom[sel]]
+        grid, prev = at[GRID], at[PREV]
+        same = (atoms["grid"].to_numpy(object) == atoms["prev"].to_numpy(object)) & (grid >= 0)
+        before_grid = np.where(prev >= 0, prev, np.where(same & ~new[np.maximum(grid, 0)], grid, -1))
+        self.after = self._build(atoms, aggs, level != PREV, parent, at[10], grid)
+        self.before = self._build(atoms, aggs, ~new, parent, at[10], before_grid)
+        rows, net = self.before
+        self.pinned_before = np.zeros(len(aggs), bool)
+        self.pinned_before[rows] = net.determined(~known[rows])
+
+    @staticmethod
+    def _build(atoms, aggs, keep, parent, cell, grid):
+        rows = np.flatnonzero(keep)
+        local = np.full(len(aggs) + 1, -1, np.int64)  # index len(aggs) stands for -1
+        local[rows] = np.arange(len(rows))
+        sub = aggs.iloc[rows][["tag", "level", "n"]].reset_index(drop=True)
+        sub.loc[sub["level"] == PREV, "level"] = GRID
+        net = Network(sub, local[np.where(parent[rows] >= 0, parent[rows], len(aggs))],
+                      local[np.where(cell >= 0, cell, len(aggs))], local[np.where(grid >= 0, grid, len(aggs))],
+                      atoms["n"].to_numpy(), atoms["tag"].to_numpy())
+        return rows, net
+
+    def exposed(self, unknown: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        """Of ``targets``, the figures the network after the save pins and the one before did not."""
+        rows, net = self.after
+        out = np.zeros(len(unknown), bool)
+        out[rows] = net.determined(unknown[rows])
+        return out & targets & ~self.pinned_before
+
+    def cover(self, exposed: np.ndarray, unknown: np.ndarray, hideable: np.ndarray) -> np.ndarray:
+        """Hideable figures that put each exposed one on a cycle (global indices)."""
+        rows, net = self.after
+        local = np.full(len(unknown), -1, np.int64)
+        local[rows] = np.arange(len(rows))
+        picked = net.cover(local[np.flatnonzero(exposed)], unknown[rows], hideable[rows])
+        return rows[picked]
+
+
 def _hide_partners(exposed: np.ndarray, hidden: np.ndarray, free: np.ndarray, tag, n, m, mt) -> bool:
     """Hide a partner next to each exposed figure (in place); False when nothing is left to hide."""
     open_ = free & ~hidden
@@ -294,9 +364,11 @@ def _hide_partners(exposed: np.ndarray, hidden: np.ndarray, free: np.ndarray, ta
 
 def choose_suppression(atoms, aggs, system: System, pairs, lower, upper, protect, new, fixed, hidden,
                        k: int) -> tuple[np.ndarray, int, int]:
-    """Hidden mask for the new figures such that the save exposes nothing new.
+    """Hidden mask for the new figures (and any published cell that must go) such that the
+    save exposes nothing new.
 
-    Each round first settles the exact old/new grid check (cheap, :class:`_Span`), then runs
+    Each round first settles the exact checks (cheap): old against new grid figures
+    (:class:`_Span`), then cells and grids as a flow network (:class:`_Flows`); then it runs
     bound propagation once. Returns (hidden, rounds, residual): ``residual`` counts figures
     still determined once every new figure that could be hidden is (0 unless the cells alone
     already gave them away).
@@ -308,16 +380,35 @@ def choose_suppression(atoms, aggs, system: System, pairs, lower, upper, protect
     excused[np.flatnonzero(fixed)[twins >= 0]] = excused[twins[twins >= 0]]
     hidden = hidden | (_primary(aggs, k) & new & ~fixed)
     free = new & ~fixed
+    cells = np.isin(aggs["level"].to_numpy(), CELL_LEVELS) & (lower == upper)  # published cells
     m, mt = _neighbours(len(aggs), system.n_atoms, *pairs)
     exact = _Span(atoms, aggs, new)
+    flows = _Flows(atoms, aggs, *pairs, new, lower == upper)
     for rounds in range(1, 1_000):
         while True:
-            span = exact.exposed(np.where(new, ~hidden, lower == upper), (protect | (new & hidden)) & ~excused)
-            if not span.any() or not _hide_partners(np.flatnonzero(span), hidden, free, tag, n, m, mt):
+            flow = np.zeros(len(aggs), bool)
+            targets = (protect | (hidden & (new | cells))) & ~excused
+            span = exact.exposed(np.where(new, ~hidden, lower == upper), targets)
+            if span.any():
+                if _hide_partners(np.flatnonzero(span), hidden, free, tag, n, m, mt):
+                    continue
+                break
+            unknown = np.where(new, hidden, (lower != upper) | hidden)
+            flow = flows.exposed(unknown, targets)
+            if not flow.any():
+                break
+            # new figures first; when they cannot do it, what is on screen now would give a
+            # figure away: published cells go too (the save's one way to keep that promise)
+            more = flows.cover(flow, unknown, free & ~hidden)
+            if not len(more):
+                more = flows.cover(flow, unknown, (free | cells) & ~hidden)
+            if len(more):
+                hidden[more] = True
+            elif not _hide_partners(np.flatnonzero(flow), hidden, free, tag, n, m, mt):
                 break
         lo, hi, unsettled = propagate(system, np.where(new, np.where(hidden, 1, n), lower),
                                       np.where(new, np.where(hidden, BIG, n), upper))
-        exposed = np.flatnonzero((protect | (new & hidden)) & ~excused & (((lo >= hi) | unsettled) | span))
+        exposed = np.flatnonzero(targets & (((lo >= hi) | unsettled) | span | flow))
         if not len(exposed):
             return hidden, rounds, 0
         if not _hide_partners(exposed, hidden, free, tag, n, m, mt):
@@ -346,8 +437,12 @@ def republish_community(conn: psycopg.Connection, community: str, before: dict |
     hidden, rounds, residual = choose_suppression(atoms, aggs, system, (pair_agg, pair_atom), lower, upper, protect,
                                                   new, fixed, hidden, k)
     _write(conn, aggs[new], hidden[new], sorted(codes))
-    return {"figures": int(new.sum()), "suppressed": int((hidden & new).sum()), "rounds": rounds,
-            "residual": residual}
+    dropped = aggs[hidden & ~new & (lower == upper)]  # published cells the new grids would give away
+    if len(dropped):
+        conn.execute(Q.HIDE_CELLS, {"res": dropped["level"].tolist(), "tag": dropped["tag"].tolist(),
+                                    "cell": [int(c) for c in dropped["key"]]})
+    return {"figures": int(new.sum()), "suppressed": int((hidden & new).sum()), "cells_hidden": len(dropped),
+            "rounds": rounds, "residual": residual}
 
 
 def _write(conn: psycopg.Connection, figures: pd.DataFrame, hidden: np.ndarray, codes: list[str]) -> None:

@@ -217,5 +217,10 @@ GRID_STATES = "SELECT grid_code, tag, n FROM population_grid WHERE grid_code = A
 PARTIAL_GRIDS = """
 SELECT DISTINCT a.grid_code FROM address a
  WHERE a.grid_code = ANY(%(codes)s) AND NOT EXISTS (SELECT 1 FROM og_region r WHERE r.id = a.id)"""
+# Published cells a save's new grid figures would give away (geodata.grids.publication).
+HIDE_CELLS = """
+UPDATE population_cell p SET n = NULL
+  FROM unnest(%(res)s::int2[], %(tag)s::text[], %(cell)s::int8[]) AS h (res, tag, cell)
+ WHERE p.res = h.res AND p.tag = h.tag AND p.cell = h.cell"""
 CLEAR_FIGURES = "DELETE FROM population_grid WHERE grid_code = ANY(%(codes)s)"
 COPY_FIGURES = "COPY population_grid (grid_code, tag, n) FROM STDIN"

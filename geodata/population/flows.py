@@ -103,7 +103,7 @@ class Network:
         pinned[bridge[two_way[bridge]]] = True
         return pinned
 
-    def cover(self, exposed: np.ndarray, hidden: np.ndarray) -> np.ndarray:
+    def cover(self, exposed: np.ndarray, hidden: np.ndarray, hideable: np.ndarray | None = None) -> np.ndarray:
         """Published figures to hide so that each exposed figure lies on a cycle of unknown arcs.
 
         For each exposed figure, the cheapest path from its head back to its tail (cost: people
@@ -111,7 +111,8 @@ class Network:
         only where its flow can fall, and exposed arcs only forward. To keep this near-linear, the
         unknown two-way arcs that are not exposed are contracted first (free anyway), and the
         searches run in batches from many sources at once, each bounded by its figure's size
-        and widened only for the few that found nothing. Returns the indices to hide.
+        and widened only for the few that found nothing. Only figures in ``hideable`` (default:
+        all) are hidden. Returns the indices to hide.
         """
         exposed = np.asarray(exposed, np.int64)
         unknown, two_way = self._unknown(hidden)
@@ -123,9 +124,10 @@ class Network:
         # the path runs head → tail: along an arc's direction it adds flow (any unknown arc can),
         # against it it takes flow away (only an arc above its lower bound can)
         ahead = np.where(unknown, FREE, np.inf)
-        ahead[:self.n_figures] = np.where(hidden, FREE, self.cost)
+        cost = self.cost if hideable is None else np.where(hideable, self.cost, np.inf)
+        ahead[:self.n_figures] = np.where(hidden, FREE, cost)
         back = np.where(two_way, FREE, np.inf)
-        back[:self.n_figures] = np.where(hidden, back[:self.n_figures], self.cost)
+        back[:self.n_figures] = np.where(hidden, back[:self.n_figures], cost)
         back[exposed] = np.inf  # so no path returns along the arc itself; forward is harmless (a
         # shortest path from head to tail never takes tail → head), and other exposed arcs may help
         arc = np.flatnonzero(self.real & ~free)
