@@ -5,6 +5,11 @@ addresses) and the same code path as the map callback (``layers.addresses.build_
 Prints p50/p95 server-side time per viewport, payload bytes, and ratios against the naive
 baseline measured in the same run. Targets (issue #2): p95 < 150 ms, payload < 1 MB.
 
+Then the command map's whole viewport callback (every default layer: district, roads, outlines,
+grids, facilities; ``layers.viewport.build_viewport``) and Dash's serialisation of its response,
+with the legend as plain JSON (as sent now) against the same response with the legend blocks
+as Dash components (as sent before; baseline, same run, same data), per zoom.
+
     .venv/bin/python bench/viewport_addresses.py [--viewports 40] [--width 1920 --height 1080]
 """
 
@@ -70,6 +75,50 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
+def _components(value):
+    """Plain component JSON back as Dash components (the baseline: what the callback sent before)."""
+    from dash import dcc, html
+
+    if isinstance(value, dict) and "namespace" in value:
+        module = {"dash_html_components": html, "dash_core_components": dcc}[value["namespace"]]
+        return getattr(module, value["type"])(**{k: _components(v) for k, v in value["props"].items()})
+    return [_components(v) for v in value] if isinstance(value, list) else value
+
+
+def print_map_response(dsn: str, centres: list, width: int, height: int) -> None:
+    """The viewport callback per zoom: build, then the response JSON with the legend plain / as components."""
+    import os
+
+    from dash._utils import to_json  # what Dash serialises a callback response with
+
+    from app.i18n import strings
+    from callbacks.viewport import DATA_KEYS
+    from layers.viewport import DEFAULT_LAYERS, LayerRequest, build_viewport
+
+    os.environ["ONEGRID_DATABASE_URL"] = dsn  # build_viewport reads through the pool
+    get_settings.cache_clear()
+    t, request = strings("zh"), LayerRequest(layers=tuple(DEFAULT_LAYERS), metric="households", kinds=None, lang="zh")
+    print(f"\nmap viewport callback (layers {', '.join(DEFAULT_LAYERS)}), {len(centres)} viewports per zoom")
+    print(f"{'zoom':>5}{'build p50':>10}{'p50 ms':>8}{'p95 ms':>8}{'p50 KB':>8}{'before p50':>11}{'before p95':>11}{'× p95':>7}")
+    for zoom in (11, 13, 15, 17):
+        now, before, build, size = [], [], [], []
+        for lon, lat in centres:
+            b = viewport(lon, lat, zoom, width, height)
+            t0 = time.perf_counter()
+            out = build_viewport([[b.minlat, b.minlon], [b.maxlat, b.maxlon]], zoom, request, t)
+            build.append((time.perf_counter() - t0) * 1000)
+            data = {k: {"data": out[k]} for k in DATA_KEYS}
+            for legend, times in ((out["legend"], now), (_components(out["legend"]), before)):
+                t0 = time.perf_counter()
+                body = to_json({"multi": True, "response": {**data, "og-legend": {"children": legend}}})
+                times.append(build[-1] + (time.perf_counter() - t0) * 1000)
+            size.append(len(body.encode()))
+        print(f"{zoom:>5}{statistics.median(build):>10.1f}{statistics.median(now):>8.1f}{pct(now, 0.95):>8.1f}"
+              f"{statistics.median(size) / 1e3:>8.1f}{statistics.median(before):>11.1f}{pct(before, 0.95):>11.1f}"
+              f"{pct(before, 0.95) / pct(now, 0.95):>7.1f}", flush=True)
+    print("p50/p95 = build + response JSON with the legend as plain JSON (now); before = legend as components")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--viewports", type=int, default=40)
@@ -109,6 +158,7 @@ def main() -> int:
                   f"{base_ms / p95:>9.0f}{base_bytes / biggest:>10.0f}")
     print(f"\ntargets (p95 < 150 ms, payload < 1 MB at every zoom): {'met' if ok else 'NOT met'}")
     print("time × / bytes × = baseline ÷ p95 time / baseline ÷ largest payload (higher is better)")
+    print_map_response(dsn, centres[:12], args.width, args.height)
     return 0 if ok else 1
 
 
