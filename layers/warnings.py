@@ -13,6 +13,7 @@ from dash import dcc, html
 from geodata import warnings as gw
 from geodata.errors import InvalidInput
 from layers.cases import case_link_id, local_time
+from layers.legend import plain
 
 #: Pattern-matching id types: list items and action buttons.
 ITEM_TYPE = "og-warn-item"
@@ -52,11 +53,14 @@ def warning_item(w: gw.Warning, t: dict, lang: str, selected: int | None = None)
 
 
 def build_warning_list(conn, t: dict, lang: str, selected: int | None = None, limit: int = LIST_LIMIT) -> tuple:
-    """(count badges, list rows) of the open warnings, most severe then newest first."""
+    """(count badges, list rows) of the open warnings, most severe then newest first, as plain
+    JSON (:func:`layers.legend.plain`): they travel beside the sensor layer's GeoJSON, which a
+    component in the response would send through Dash's Python JSON path (~80–135 ms for the
+    district's 1,850 sensors, ~8 ms with orjson)."""
     counts = gw.fetch_warning_counts(conn)
     found = gw.fetch_warnings(conn, order="severity", limit=limit)
     rows = [warning_item(w, t, lang, selected) for w in found] or [html.P(t["warn_empty"], className="og-hint")]
-    return build_counts(counts, t), rows
+    return plain(build_counts(counts, t)), plain(rows)
 
 
 def _row(label: str, value) -> html.Div:

@@ -44,6 +44,7 @@ def test_sensor_layer_list_and_live_tick(board):
     assert toast is no_update and len(fc["features"]) == len(board["sensors"])
     assert {f["properties"]["lv"] for f in fc["features"]} == {None}
     assert ZH["warn_empty"] in _text(rows) and live["sensors"] is True
+    json.dumps([fc, live, counts, rows])  # plain JSON: no component sends the layer down Dash's slow path
     assert poll_warnings(1, live, None, ZH, "zh") == (no_update,) * 6  # idle tick: nothing travels
 
     sid = board["sensors"]["RQ-000001"]
