@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import psycopg
 
-from geodata.db import connect
+from geodata.db import connect, database_dsn
 from geodata.errors import OneGridError
 from geodata.population import sql as Q
 
@@ -57,8 +57,9 @@ def _warm(warm: Callable[[psycopg.Connection], object], conn: psycopg.Connection
 
 
 def start_watcher(warm: Callable[[psycopg.Connection], object], dsn: str | None = None) -> threading.Event:
-    """Run :func:`watch_publications` in a daemon thread; set the returned event to stop it."""
+    """Run :func:`watch_publications` in a daemon thread; set the returned event to stop it. The
+    database is the one configured now (``dsn`` or the settings'), even if the settings change."""
     stop = threading.Event()
-    threading.Thread(target=watch_publications, args=(warm, stop, dsn), name="onegrid-population-warmer",
-                     daemon=True).start()
+    threading.Thread(target=watch_publications, args=(warm, stop, dsn or database_dsn()),
+                     name="onegrid-population-warmer", daemon=True).start()
     return stop
