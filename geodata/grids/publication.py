@@ -385,23 +385,22 @@ def choose_suppression(atoms, aggs, system: System, pairs, lower, upper, protect
     exact = _Span(atoms, aggs, new)
     flows = _Flows(atoms, aggs, *pairs, new, lower == upper)
     for rounds in range(1, 1_000):
-        while True:
-            flow = np.zeros(len(aggs), bool)
+        while True:  # the exact checks first (each cheap), hiding new figures before any cell
             targets = (protect | (hidden & (new | cells))) & ~excused
-            span = exact.exposed(np.where(new, ~hidden, lower == upper), targets)
-            if span.any():
-                if _hide_partners(np.flatnonzero(span), hidden, free, tag, n, m, mt):
-                    continue
-                break
             unknown = np.where(new, hidden, (lower != upper) | hidden)
             flow = flows.exposed(unknown, targets)
+            more = flows.cover(flow, unknown, free & ~hidden) if flow.any() else []
+            if len(more):
+                hidden[more] = True
+                continue
+            span = exact.exposed(np.where(new, ~hidden, lower == upper), targets)
+            if span.any() and _hide_partners(np.flatnonzero(span), hidden, free, tag, n, m, mt):
+                continue
             if not flow.any():
                 break
-            # new figures first; when they cannot do it, what is on screen now would give a
-            # figure away: published cells go too (the save's one way to keep that promise)
-            more = flows.cover(flow, unknown, free & ~hidden)
-            if not len(more):
-                more = flows.cover(flow, unknown, (free | cells) & ~hidden)
+            # no new figure can keep what is on screen from giving a figure away (a new grid
+            # drawn along published cells): the published cells involved go too
+            more = flows.cover(flow, unknown, (free | cells) & ~hidden)
             if len(more):
                 hidden[more] = True
             elif not _hide_partners(np.flatnonzero(flow), hidden, free, tag, n, m, mt):
