@@ -329,3 +329,27 @@ def test_region_is_every_address_of_the_cells_even_when_an_envelope_is_stale(dem
             publication.capture_before(conn, C)
             publication._stage_region(conn, 7)
             assert [r[0] for r in conn.execute("SELECT id FROM og_region ORDER BY id")] == truth
+
+
+def test_a_split_along_published_hexagons_suppresses_them_and_nothing_on_screen_is_pinned(demo_db):
+    """Splitting 310113002002 at 54 % of its width draws new grids along published hexagons:
+    no new figure alone can keep them from pinning a hidden one, so the save suppresses those
+    hexagons too; the LP attacker holding what is on screen afterwards pins nothing."""
+    community = "310113002002"
+    with demo_db.connect() as conn:
+        rebuild_published(conn)
+        hidden_cells = "SELECT count(*) FROM population_cell WHERE n IS NULL"
+        cells_before = conn.execute(hidden_cells).fetchone()[0]
+        draft = E.load_draft(conn, community)
+        old_codes = sorted(draft.grids)
+        before = {(g, t): n for g, t, n in conn.execute(GRID_FIGURES, (old_codes,))}
+        old_grid = dict(conn.execute(ADDRESS_GRIDS, (community,)).fetchall())
+        minx, miny, maxx, maxy = store.fetch_community(conn, community)[1].bounds
+        x = minx + (maxx - minx) * 0.5415
+        line = shapely.LineString([(x, miny - 0.01), (x, maxy + 0.01)])
+        edited, _ = E.apply_edit(draft, {"op": "split", "line": mapping(line)})
+        E.save_draft(conn, edited, author="张三", reason="拆分")
+        assert conn.execute(hidden_cells).fetchone()[0] > cells_before
+        pieces, published = world(conn, before, old_grid)
+        on_screen = {f: n for f, n in published.items() if f[1] != "old"}
+        assert not lp_recoverable(pieces, on_screen, sorted(set(edited.grids) | set(old_codes)))
