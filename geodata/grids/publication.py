@@ -387,20 +387,18 @@ def choose_suppression(atoms, aggs, system: System, pairs, lower, upper, protect
     for rounds in range(1, 1_000):
         while True:  # the exact checks first (each cheap), hiding new figures before any cell
             targets = (protect | (hidden & (new | cells))) & ~excused
-            unknown = np.where(new, hidden, (lower != upper) | hidden)
-            flow = flows.exposed(unknown, targets)
-            more = flows.cover(flow, unknown, free & ~hidden) if flow.any() else []
-            if len(more):
-                hidden[more] = True
-                continue
             span = exact.exposed(np.where(new, ~hidden, lower == upper), targets)
             if span.any() and _hide_partners(np.flatnonzero(span), hidden, free, tag, n, m, mt):
                 continue
+            unknown = np.where(new, hidden, (lower != upper) | hidden)
+            flow = flows.exposed(unknown, targets)
             if not flow.any():
                 break
-            # no new figure can keep what is on screen from giving a figure away (a new grid
-            # drawn along published cells): the published cells involved go too
-            more = flows.cover(flow, unknown, (free | cells) & ~hidden)
+            more = flows.cover(flow, unknown, free & ~hidden)
+            if not len(more):
+                # no new figure can keep what is on screen from giving a figure away (a new grid
+                # drawn along published cells): the published cells involved go too
+                more = flows.cover(flow, unknown, (free | cells) & ~hidden)
             if len(more):
                 hidden[more] = True
             elif not _hide_partners(np.flatnonzero(flow), hidden, free, tag, n, m, mt):
