@@ -54,7 +54,7 @@ def test_draw_a_split_and_see_the_validation_list(server, demo_db):
         for fx in (0.03, 0.5, 0.97):
             pg.mouse.click(box["x"] + box["width"] * fx, y)
             pg.wait_for_timeout(250)
-        pg.get_by_text("Finish", exact=True).click()
+        pg.get_by_text("完成", exact=True).click()  # leaflet-draw's "Finish", in the page's Chinese
 
         pg.wait_for_function("[...document.querySelectorAll('.leaflet-tooltip.ed-label')]"
                              ".some(e => e.innerText.startsWith('004'))", timeout=30_000)
