@@ -5,7 +5,7 @@ published figure — the people of each (H3 res-10 cell ∩ grid) piece unknown 
 minimum and maximum of each suppressed figure. Prints, per tag, how many suppressed figures
 are determined and how many of those are below ONEGRID_MIN_CELL; exits 1 if any is.
 
-The baseline in the same run is the number of suppressed figures audited per second.
+Not a timing bench: it prints the audit's rate (figures per second) for scale only.
 
 Usage: ``.venv/bin/python bench/privacy_audit.py [--tag TAG | --all-tags] [--limit N] [--dsn DSN]``
 (default: all residents ('*'), every suppressed figure, the configured database). Small demo:
@@ -21,7 +21,9 @@ import time
 from tqdm import tqdm
 
 from geodata.db import connect
+from geodata.errors import InvalidInput
 from geodata.population.audit import audit_tag, fetch_tags
+from geodata.population.read import check_tag
 from geodata.settings import get_settings
 
 
@@ -34,7 +36,11 @@ def main() -> int:
     args = ap.parse_args()
     k = get_settings().min_cell
     conn = connect(args.dsn) if args.dsn else connect()
-    tags = fetch_tags(conn) if args.all_tags else [args.tag]
+    try:
+        tags = fetch_tags(conn) if args.all_tags else [check_tag(conn, args.tag)]
+    except InvalidInput as exc:
+        print(f"privacy_audit: {exc}", file=sys.stderr)
+        return 2
     leaks = 0
     for tag in tags:
         t0 = time.perf_counter()
